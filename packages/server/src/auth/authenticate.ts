@@ -1,0 +1,129 @@
+/**
+ * Turns the request's credentials into an AuthContext, or an ApiError (401). Runs before any
+ * handler; nothing a handler sees comes from an unverified token. See docs/subsystems/auth.md.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import { decodeProtectedHeader, jwtVerify, errors, type JWTPayload } from 'jose';
+import type pg from 'pg';
+import { ApiError, unauthorized } from '../errors.js';
+import { ensureUser, findUser, type UserRow } from '../db/users.js';
+import { TtlCache } from '../util/ttl-cache.js';
+import type { AppStore } from './app-store.js';
+import type { JwksVerifier } from './jwks.js';
+import type { KeyStore } from './key-store.js';
+
+export type AuthContext =
+  | { kind: 'operator' }
+  /** A server token; `user` is set when it acts as a user through `X-Parley-User`. */
+  | { kind: 'server'; appId: string; keyId: string; user: UserRow | null }
+  | { kind: 'user'; appId: string; keyId: string; user: UserRow };
+
+export interface Credentials {
+  authorization?: string | undefined;
+  apiKey?: string | undefined;
+  actAs?: string | undefined;
+}
+
+const SKEW_SECONDS = 60;
+
+export class Authenticator {
+  /** Users behind tokens, so an authenticated request costs no query; deactivation forgets the entry. */
+  readonly users = new TtlCache<UserRow>(2_000);
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly keys: KeyStore,
+    private readonly apps: AppStore,
+    private readonly jwks: JwksVerifier,
+    private readonly adminToken: string | null,
+  ) {}
+
+  /** `null` for an anonymous request (no credentials); throws for bad credentials. */
+  async authenticate(credentials: Credentials): Promise<AuthContext | null> {
+    const header = credentials.authorization;
+    if (!header) return null;
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match) throw unauthorized('Authorization must be "Bearer <token>"');
+    const token = match[1]!;
+    if (this.isAdminToken(token)) return { kind: 'operator' };
+
+    let alg: string | undefined;
+    let kid: string | undefined;
+    try {
+      ({ alg, kid } = decodeProtectedHeader(token));
+    } catch {
+      throw unauthorized('malformed token');
+    }
+    if (alg === 'HS256') return this.fromAppKey(token, kid, credentials.actAs);
+    if ((alg === 'RS256' || alg === 'ES256') && credentials.apiKey) return this.fromIdentityProvider(token, credentials.apiKey);
+    throw unauthorized('unsupported token algorithm');
+  }
+
+  private isAdminToken(token: string): boolean {
+    if (!this.adminToken) return false;
+    const a = Buffer.from(token);
+    const b = Buffer.from(this.adminToken);
+    return a.length === b.length && timingSafeEqual(a, b);
+  }
+
+  private async fromAppKey(token: string, kid: string | undefined, actAs: string | undefined): Promise<AuthContext> {
+    if (!kid) throw unauthorized('token has no kid');
+    const key = await this.keys.get(kid);
+    if (!key) throw unauthorized('unknown key');
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, key.secret, { algorithms: ['HS256'], clockTolerance: SKEW_SECONDS }));
+    } catch (error) {
+      if (error instanceof errors.JWTExpired) throw new ApiError('TOKEN_EXPIRED', 'token expired');
+      throw unauthorized('invalid token');
+    }
+    checkIssuedAt(payload);
+    if (payload.server === true) {
+      const user = actAs ? await this.activeUser(key.appId, actAs, false) : null;
+      return { kind: 'server', appId: key.appId, keyId: key.keyId, user };
+    }
+    if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 128) {
+      throw unauthorized('token has no sub');
+    }
+    return { kind: 'user', appId: key.appId, keyId: key.keyId, user: await this.activeUser(key.appId, payload.sub, true) };
+  }
+
+  private async fromIdentityProvider(token: string, apiKey: string): Promise<AuthContext> {
+    const key = await this.keys.get(apiKey);
+    if (!key) throw unauthorized('unknown api key');
+    const app = await this.apps.get(key.appId);
+    const providers = app?.settings.auth_providers ?? [];
+    if (providers.length === 0) throw unauthorized('this app accepts no external identity provider');
+    const result = await this.jwks.verify(token, providers);
+    if (!result.ok) throw result.expired ? new ApiError('TOKEN_EXPIRED', 'token expired') : unauthorized('invalid token');
+    checkIssuedAt(result.payload);
+    return { kind: 'user', appId: key.appId, keyId: key.keyId, user: await this.activeUser(key.appId, result.userId, true) };
+  }
+
+  /**
+   * The user a token speaks for. A valid app-signed token for an unknown user creates it (the
+   * integrator's signature vouches for the id); deactivated and deleted users are refused.
+   */
+  private async activeUser(appId: string, userId: string, create: boolean): Promise<UserRow> {
+    const cacheKey = `${appId}\u0000${userId}`;
+    let user = this.users.get(cacheKey);
+    if (!user) {
+      user = create ? await ensureUser(this.pool, appId, userId) : await findUser(this.pool, appId, userId);
+      if (!user) throw unauthorized('X-Parley-User names no user');
+      this.users.set(cacheKey, user);
+    }
+    if (user.deactivated_at || user.deleted_at) throw unauthorized('user is deactivated');
+    return user;
+  }
+
+  forgetUser(appId: string, userId: string): void {
+    this.users.delete(`${appId}\u0000${userId}`);
+  }
+}
+
+function checkIssuedAt(payload: JWTPayload): void {
+  if (payload.iat !== undefined) {
+    if (typeof payload.iat !== 'number') throw unauthorized('invalid iat');
+    if (payload.iat > Date.now() / 1000 + SKEW_SECONDS) throw unauthorized('token issued in the future');
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * External identity providers (Supabase Auth, Auth0, Firebase, ...): tokens signed with RS256 or
+ * ES256 by a key published at the provider's JWKS URL, with the app named by `X-Api-Key`.
+ */
+import { createRemoteJWKSet, jwtVerify, errors, type JWTPayload } from 'jose';
+import type { AuthProvider } from '@parley/protocol';
+
+type RemoteKeySet = ReturnType<typeof createRemoteJWKSet>;
+
+export type JwksResult = { ok: true; userId: string; payload: JWTPayload } | { ok: false; expired: boolean };
+
+/** One remote key set per URL, shared by every app using it; jose refetches on unknown `kid`. */
+export class JwksVerifier {
+  private readonly sets = new Map<string, RemoteKeySet>();
+
+  private keySet(url: string): RemoteKeySet {
+    let set = this.sets.get(url);
+    if (!set) {
+      set = createRemoteJWKSet(new URL(url), { timeoutDuration: 5_000, cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 });
+      this.sets.set(url, set);
+    }
+    return set;
+  }
+
+  /** Tries each provider of the app in turn; the first that verifies wins. */
+  async verify(token: string, providers: AuthProvider[]): Promise<JwksResult> {
+    let expired = false;
+    for (const provider of providers) {
+      try {
+        const { payload } = await jwtVerify(token, this.keySet(provider.jwks_url), {
+          algorithms: ['RS256', 'ES256'],
+          issuer: provider.issuer,
+          audience: provider.audience,
+          clockTolerance: 60,
+        });
+        const userId = payload[provider.user_id_claim ?? 'sub'];
+        if (typeof userId !== 'string' || userId.length === 0 || userId.length > 128) continue;
+        return { ok: true, userId, payload };
+      } catch (error) {
+        if (error instanceof errors.JWTExpired) expired = true;
+      }
+    }
+    return { ok: false, expired };
+  }
+}

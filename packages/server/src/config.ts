@@ -1,0 +1,83 @@
+import path from 'node:path';
+
+/** Server configuration, read from the environment once at start. See README "Configuration". */
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string | null;
+  dataDir: string;
+  adminToken: string | null;
+  redisUrl: string | null;
+  broker: string;
+  logLevel: string;
+  production: boolean;
+  /** Largest accepted request body, in bytes. */
+  bodyLimit: number;
+  /** Seconds given to in-flight requests on SIGTERM/SIGINT before the process exits anyway. */
+  shutdownTimeoutSeconds: number;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be an integer, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function url(env: NodeJS.ProcessEnv, name: string, protocols: string[]): string | null {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return null;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `must be a URL (${protocols.join(' or ')}), got "${raw}"`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(name, `must use ${protocols.join(' or ')}, got "${parsed.protocol}"`);
+  }
+  return raw;
+}
+
+/** Reads and validates the configuration; throws ConfigError naming the bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const production = env.NODE_ENV === 'production';
+  const host = env.HOST || (production ? '0.0.0.0' : '127.0.0.1');
+  const logLevel = env.LOG_LEVEL || 'info';
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  const adminToken = env.PARLEY_ADMIN_TOKEN || null;
+  if (adminToken !== null && adminToken.length < 16) throw new ConfigError('PARLEY_ADMIN_TOKEN', 'must be at least 16 characters');
+  const broker = env.PARLEY_BROKER || 'memory';
+  if (broker !== 'memory') url(env, 'PARLEY_BROKER', ['redis:', 'rediss:', 'nats:']);
+  const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
+  if (production && !databaseUrl) {
+    // Allowed, but worth knowing: production on the embedded database is a single-node setup.
+  }
+  return {
+    port: integer(env, 'PORT', 3000, 0, 65535),
+    host,
+    databaseUrl,
+    dataDir: path.resolve(env.PARLEY_DATA_DIR || './.parley'),
+    adminToken,
+    redisUrl: url(env, 'PARLEY_REDIS_URL', ['redis:', 'rediss:']),
+    broker,
+    logLevel,
+    production,
+    bodyLimit: integer(env, 'PARLEY_BODY_LIMIT', 1024 * 1024, 1024, 100 * 1024 * 1024),
+    shutdownTimeoutSeconds: integer(env, 'PARLEY_SHUTDOWN_TIMEOUT', 10, 1, 300),
+  };
+}

@@ -1,0 +1,53 @@
+import type { User } from '@parley/protocol';
+import type { Queryable } from './pool.js';
+
+export interface UserRow {
+  app_id: string;
+  id: string;
+  name: string | null;
+  image: string | null;
+  role: string;
+  custom: Record<string, unknown>;
+  created_at: Date;
+  updated_at: Date;
+  deactivated_at: Date | null;
+  deleted_at: Date | null;
+  last_active_at: Date | null;
+}
+
+export const USER_COLUMNS = 'app_id, id, name, image, role, custom, created_at, updated_at, deactivated_at, deleted_at, last_active_at';
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+/** The public shape of a user. */
+export function toUser(row: UserRow): User {
+  return {
+    id: row.id,
+    name: row.name,
+    image: row.image,
+    role: row.role,
+    custom: row.custom,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+    deactivated_at: iso(row.deactivated_at),
+    deleted_at: iso(row.deleted_at),
+    last_active_at: iso(row.last_active_at),
+  };
+}
+
+export async function findUser(db: Queryable, appId: string, id: string): Promise<UserRow | undefined> {
+  const result = await db.query<UserRow>(`select ${USER_COLUMNS} from users where app_id = $1 and id = $2`, [appId, id]);
+  return result.rows[0];
+}
+
+/** Creates the user on first sight of a valid token; an existing row is left as it is. */
+export async function ensureUser(db: Queryable, appId: string, id: string): Promise<UserRow> {
+  const result = await db.query<UserRow>(
+    `with inserted as (
+       insert into users (app_id, id) values ($1, $2) on conflict (app_id, id) do nothing returning ${USER_COLUMNS}
+     )
+     select * from inserted union all select ${USER_COLUMNS} from users where app_id = $1 and id = $2 limit 1`,
+    [appId, id],
+  );
+  return result.rows[0]!;
+}

@@ -1,0 +1,24 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+import { ERROR_CODES, ERROR_DESCRIPTIONS, ERROR_STATUS } from '@parley/protocol';
+
+const errorTable = ERROR_CODES.map((c) => `| ${ERROR_STATUS[c]} | \`${c}\` | ${ERROR_DESCRIPTIONS[c]} |`).join('\n');
+
+/** `/openapi.json` generated from the route schemas (which come from @parley/protocol) and `/docs`. */
+export async function installOpenApi(app: FastifyInstance): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Parley API',
+        version: '1',
+        description: `Self-hostable multi-tenant chat. Authenticate with \`Authorization: Bearer <token>\`.\n\nEvery error has the shape \`{"error": {"code", "message", "details", "retry_after"}}\`:\n\n| HTTP | code | meaning |\n|---|---|---|\n${errorTable}`,
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' }, staticCSP: true });
+  app.get('/openapi.json', { schema: { hide: true }, config: { auth: 'none' } }, async () => app.swagger());
+}

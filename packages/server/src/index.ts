@@ -1,0 +1,10 @@
+export { loadConfig, ConfigError, type Config } from './config.js';
+export { createServer, type ParleyServer, type CreateServerOptions } from './server.js';
+export { startParley, runFromCli, type RunningParley } from './main.js';
+export { openDatabase, resolveAdminToken } from './database.js';
+export { startEmbeddedPostgres } from './db/embedded.js';
+export { migrate, loadMigrations } from './db/migrate.js';
+export { createPool, transaction } from './db/pool.js';
+export { mintToken } from './auth/sign.js';
+export { doCreateApp, doCreateKey, doDeleteKey } from './actions/apps.js';
+export { ApiError } from './errors.js';

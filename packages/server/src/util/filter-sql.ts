@@ -1,0 +1,131 @@
+/**
+ * Compiles a Stream-style JSON filter ({"role": "coach", "name": {"$autocomplete": "al"},
+ * "$or": [...]}) into a parameterised SQL condition over a fixed set of fields. Values are always
+ * bound parameters; field names only come from the allowlist, so nothing user-given is spliced
+ * into the SQL text.
+ */
+import { validationError } from '../errors.js';
+
+export type FieldType = 'text' | 'timestamp' | 'boolean' | 'number';
+
+export interface FieldSpec {
+  /** SQL expression of the column. */
+  sql: string;
+  type: FieldType;
+  /** Case-insensitive prefix match for `$autocomplete` / `$prefix` (the expression is lower-cased). */
+  prefix?: boolean;
+}
+
+export interface FilterSchema {
+  fields: Record<string, FieldSpec>;
+  /** The jsonb column holding custom fields; `custom.<name>` or bare unknown names address it. */
+  customColumn?: string;
+}
+
+export class SqlParams {
+  readonly values: unknown[] = [];
+  constructor(start: unknown[] = []) {
+    this.values.push(...start);
+  }
+  add(value: unknown, cast = ''): string {
+    this.values.push(value);
+    return `$${this.values.length}${cast}`;
+  }
+}
+
+const CASTS: Record<FieldType, string> = { text: '::text', timestamp: '::timestamptz', boolean: '::boolean', number: '::numeric' };
+const COMPARISONS: Record<string, string> = { $eq: '=', $ne: '<>', $gt: '>', $gte: '>=', $lt: '<', $lte: '<=' };
+const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function checkScalar(field: string, type: FieldType, value: unknown): unknown {
+  const ok =
+    (type === 'text' && typeof value === 'string') ||
+    (type === 'number' && typeof value === 'number') ||
+    (type === 'boolean' && typeof value === 'boolean') ||
+    (type === 'timestamp' && typeof value === 'string' && !Number.isNaN(Date.parse(value)));
+  if (!ok) throw validationError(`filter.${field}`, `expects a ${type}`);
+  return value;
+}
+
+function knownField(field: string, spec: FieldSpec, condition: unknown, params: SqlParams): string {
+  const ops = isPlainObject(condition) ? condition : { $eq: condition };
+  const parts: string[] = [];
+  for (const [op, value] of Object.entries(ops)) {
+    if (op in COMPARISONS) {
+      if (value === null && (op === '$eq' || op === '$ne')) {
+        parts.push(`${spec.sql} is ${op === '$eq' ? '' : 'not '}null`);
+      } else {
+        parts.push(`${spec.sql} ${COMPARISONS[op]} ${params.add(checkScalar(field, spec.type, value), CASTS[spec.type])}`);
+      }
+    } else if (op === '$in' || op === '$nin') {
+      if (!Array.isArray(value) || value.length > 1000) throw validationError(`filter.${field}.${op}`, 'expects a list of at most 1000 values');
+      value.forEach((v) => checkScalar(field, spec.type, v));
+      const list = params.add(value, `${CASTS[spec.type]}[]`);
+      parts.push(op === '$in' ? `${spec.sql} = any(${list})` : `not (${spec.sql} = any(${list}))`);
+    } else if (op === '$exists') {
+      if (typeof value !== 'boolean') throw validationError(`filter.${field}.$exists`, 'expects a boolean');
+      parts.push(`${spec.sql} is ${value ? 'not ' : ''}null`);
+    } else if ((op === '$autocomplete' || op === '$prefix') && spec.prefix) {
+      if (typeof value !== 'string') throw validationError(`filter.${field}.${op}`, 'expects a string');
+      const escaped = value.toLowerCase().replace(/[\\%_]/g, (c) => '\\' + c);
+      parts.push(`lower(${spec.sql}) like ${params.add(escaped + '%')}`);
+    } else {
+      throw validationError(`filter.${field}`, `unsupported operator ${op}`);
+    }
+  }
+  return parts.length ? parts.join(' and ') : 'true';
+}
+
+function customField(column: string, field: string, condition: unknown, params: SqlParams): string {
+  if (!NAME.test(field)) throw validationError(`filter.${field}`, 'is not a valid custom field name');
+  const key = params.add(field);
+  const expr = `${column}->${key}`;
+  const ops = isPlainObject(condition) ? condition : { $eq: condition };
+  const parts: string[] = [];
+  for (const [op, value] of Object.entries(ops)) {
+    if (op in COMPARISONS) parts.push(`${expr} ${COMPARISONS[op]} ${params.add(JSON.stringify(value), '::jsonb')}`);
+    else if (op === '$in' || op === '$nin') {
+      if (!Array.isArray(value) || value.length > 1000) throw validationError(`filter.${field}.${op}`, 'expects a list of at most 1000 values');
+      const list = params.add(value.map((v) => JSON.stringify(v)), '::jsonb[]');
+      parts.push(op === '$in' ? `${expr} = any(${list})` : `not coalesce(${expr} = any(${list}), false)`);
+    } else if (op === '$exists') parts.push(`${value ? '' : 'not '}(${column} ? ${key})`);
+    else if (op === '$contains') parts.push(`${expr} @> ${params.add(JSON.stringify(value), '::jsonb')}`);
+    else throw validationError(`filter.${field}`, `unsupported operator ${op}`);
+  }
+  return parts.length ? parts.join(' and ') : 'true';
+}
+
+/** Returns a SQL boolean expression; `true` for an empty filter. */
+export function compileFilter(filter: unknown, schema: FilterSchema, params: SqlParams, depth = 0): string {
+  if (depth > 5) throw validationError('filter', 'is nested too deeply');
+  if (!isPlainObject(filter)) throw validationError('filter', 'must be an object');
+  const parts: string[] = [];
+  for (const [field, condition] of Object.entries(filter)) {
+    if (field === '$and' || field === '$or') {
+      if (!Array.isArray(condition) || condition.length === 0) throw validationError(`filter.${field}`, 'expects a non-empty list');
+      const inner = condition.map((c) => `(${compileFilter(c, schema, params, depth + 1)})`);
+      parts.push(`(${inner.join(field === '$and' ? ' and ' : ' or ')})`);
+    } else if (schema.fields[field]) {
+      parts.push(knownField(field, schema.fields[field]!, condition, params));
+    } else if (schema.customColumn && (field.startsWith('custom.') || !field.startsWith('$'))) {
+      parts.push(customField(schema.customColumn, field.startsWith('custom.') ? field.slice(7) : field, condition, params));
+    } else {
+      throw validationError(`filter.${field}`, 'is not a filterable field');
+    }
+  }
+  return parts.length ? parts.join(' and ') : 'true';
+}
+
+/** Parses a JSON filter from a query string parameter. */
+export function parseJsonParam(raw: string | undefined, field: string): unknown {
+  if (raw === undefined || raw === '') return undefined;
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw validationError(field, 'is not valid JSON');
+  }
+}
