@@ -43,7 +43,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   const server = await createServer({ config, databaseUrl: database.url });
   await server.app.ready();
 
-  const request = async <T,>(method: string, url: string, options: RequestOptions = {}): Promise<Response<T>> => {
+  const request = async <T = any,>(method: string, url: string, options: RequestOptions = {}): Promise<Response<T>> => {
     const headers: Record<string, string> = { ...(options.headers ?? {}) };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     let payload: string | undefined = options.payload;

@@ -5,6 +5,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { decodeProtectedHeader, jwtVerify, errors, type JWTPayload } from 'jose';
 import type pg from 'pg';
+import { Id } from '@parley/protocol';
 import { ApiError, unauthorized } from '../errors.js';
 import { ensureUser, findUser, type UserRow } from '../db/users.js';
 import { TtlCache } from '../util/ttl-cache.js';
@@ -25,6 +26,12 @@ export interface Credentials {
 }
 
 const SKEW_SECONDS = 60;
+
+/** User ids must be ones the API can address (`/v1/users/{id}`), the same rule as `Id` everywhere else. */
+const USER_ID = new RegExp(Id.pattern!);
+function isUserId(value: unknown): value is string {
+  return typeof value === 'string' && value.length >= 1 && value.length <= 128 && USER_ID.test(value);
+}
 
 export class Authenticator {
   /** Users behind tokens, so an authenticated request costs no query; deactivation forgets the entry. */
@@ -47,10 +54,11 @@ export class Authenticator {
     const token = match[1]!;
     if (this.isAdminToken(token)) return { kind: 'operator' };
 
-    let alg: string | undefined;
-    let kid: string | undefined;
+    // The header is untrusted JSON: its members may be of any type.
+    let alg: unknown;
+    let kid: unknown;
     try {
-      ({ alg, kid } = decodeProtectedHeader(token));
+      ({ alg, kid } = decodeProtectedHeader(token) as Record<string, unknown>);
     } catch {
       throw unauthorized('malformed token');
     }
@@ -66,8 +74,8 @@ export class Authenticator {
     return a.length === b.length && timingSafeEqual(a, b);
   }
 
-  private async fromAppKey(token: string, kid: string | undefined, actAs: string | undefined): Promise<AuthContext> {
-    if (!kid) throw unauthorized('token has no kid');
+  private async fromAppKey(token: string, kid: unknown, actAs: string | undefined): Promise<AuthContext> {
+    if (typeof kid !== 'string' || kid.length === 0) throw unauthorized('token has no kid');
     const key = await this.keys.get(kid);
     if (!key) throw unauthorized('unknown key');
     let payload: JWTPayload;
@@ -82,9 +90,7 @@ export class Authenticator {
       const user = actAs ? await this.activeUser(key.appId, actAs, false) : null;
       return { kind: 'server', appId: key.appId, keyId: key.keyId, user };
     }
-    if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 128) {
-      throw unauthorized('token has no sub');
-    }
+    if (!isUserId(payload.sub)) throw unauthorized('token has no valid sub');
     return { kind: 'user', appId: key.appId, keyId: key.keyId, user: await this.activeUser(key.appId, payload.sub, true) };
   }
 
@@ -108,6 +114,7 @@ export class Authenticator {
     const cacheKey = `${appId}\u0000${userId}`;
     let user = this.users.get(cacheKey);
     if (!user) {
+      if (!isUserId(userId)) throw unauthorized('not a valid user id');
       user = create ? await ensureUser(this.pool, appId, userId) : await findUser(this.pool, appId, userId);
       if (!user) throw unauthorized('X-Parley-User names no user');
       this.users.set(cacheKey, user);

@@ -4,6 +4,7 @@
  * at once apply each migration exactly once.
  */
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 
@@ -18,18 +19,37 @@ export interface Migration {
 
 export async function loadMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]> {
   const files = (await fs.readdir(dir)).filter((f) => /^\d{4}_[\w-]+\.sql$/.test(f)).sort();
-  return Promise.all(
+  const migrations = await Promise.all(
     files.map(async (file) => ({
       version: Number(file.slice(0, 4)),
       name: file.slice(5, -4),
-      sql: await fs.readFile(new URL(file, `file://${dir}`), 'utf8'),
+      // A path, not a file:// URL built from `dir`: works with or without a trailing slash and with any characters.
+      sql: await fs.readFile(path.join(dir, file), 'utf8'),
     })),
   );
+  checkVersions(migrations);
+  return migrations;
+}
+
+/** A migration as its file is named: `0002_add_channels`. */
+function label(m: Pick<Migration, 'version' | 'name'>): string {
+  return `${String(m.version).padStart(4, '0')}_${m.name}`;
+}
+
+/** Two migrations with one version (e.g. 0002 added on two branches) would leave one of them never applied. */
+function checkVersions(migrations: Migration[]): void {
+  const seen = new Map<number, string>();
+  for (const m of migrations) {
+    const other = seen.get(m.version);
+    if (other !== undefined) throw new Error(`migrations ${label({ version: m.version, name: other })} and ${label(m)} share version ${m.version}`);
+    seen.set(m.version, m.name);
+  }
 }
 
 /** Applies pending migrations; returns the versions applied by this call. */
 export async function migrate(pool: pg.Pool, migrations?: Migration[]): Promise<number[]> {
-  const all = migrations ?? (await loadMigrations());
+  const all = [...(migrations ?? (await loadMigrations()))].sort((a, b) => a.version - b.version);
+  checkVersions(all);
   const client = await pool.connect();
   const applied: number[] = [];
   try {
@@ -49,7 +69,7 @@ export async function migrate(pool: pg.Pool, migrations?: Migration[]): Promise<
         await client.query('commit');
       } catch (error) {
         await client.query('rollback');
-        throw new Error(`migration ${migration.version}_${migration.name} failed: ${(error as Error).message}`);
+        throw new Error(`migration ${label(migration)} failed: ${(error as Error).message}`, { cause: error });
       }
       applied.push(migration.version);
     }

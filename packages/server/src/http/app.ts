@@ -11,6 +11,18 @@ import { registerHealthRoutes } from './routes/health.js';
 import { registerUserRoutes } from './routes/users.js';
 import { validatorCompiler } from './validation.js';
 
+export interface RouteInfo {
+  method: string;
+  url: string;
+  auth: string | undefined;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    parleyRoutes: RouteInfo[];
+  }
+}
+
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** Builds the HTTP app: hooks, error handling, docs, metrics and every route. */
@@ -29,6 +41,13 @@ export async function buildHttpApp(services: Services): Promise<FastifyInstance>
     ajv: { customOptions: { removeAdditional: false } },
   });
   app.setValidatorCompiler(validatorCompiler);
+  // Every route with its auth level: the authorization tests fail when a route has no rows.
+  const routes: RouteInfo[] = [];
+  app.decorate('parleyRoutes', routes);
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) if (method !== 'HEAD') routes.push({ method, url: route.url, auth: route.config?.auth });
+  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

@@ -15,8 +15,10 @@ function header(value: string | string[] | undefined): string | undefined {
 export function installAuthHook(app: FastifyInstance, services: Services): void {
   app.decorateRequest('auth', null);
   app.addHook('onRequest', async (request, reply) => {
-    // Routes declare their level; the docs UI's own asset routes are public; anything else needs a user.
-    const level = request.routeOptions.config.auth ?? (request.routeOptions.url?.startsWith('/docs') ? 'none' : 'user');
+    // Routes declare their level; the docs UI's asset routes and unmatched URLs (→ 404) are public;
+    // anything else undeclared needs a user.
+    const url = request.routeOptions.url;
+    const level = request.routeOptions.config.auth ?? (url === undefined || url.startsWith('/docs') ? 'none' : 'user');
     if (level === 'none') return;
     const auth = await services.authenticator.authenticate({
       authorization: header(request.headers.authorization),

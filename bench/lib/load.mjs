@@ -1,0 +1,39 @@
+/**
+ * autocannon, in this process, against one URL. Latency percentiles are computed from every
+ * response's own duration (sub-millisecond), because autocannon's histogram keeps whole
+ * milliseconds only.
+ */
+import autocannon from 'autocannon';
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
+}
+
+const round = (value, digits = 2) => (value === null ? null : Number(value.toFixed(digits)));
+
+/**
+ * Options: url, duration (s), connections, headers, overallRate (req/s offered; note autocannon
+ * sends each connection's share of a second back to back, then waits for the next second).
+ * Resolves to { rps, p50_ms, p99_ms, max_ms, requests, non2xx, errors, timeouts }.
+ */
+export function load({ url, duration, connections, headers = {}, overallRate }) {
+  const durations = [];
+  return new Promise((resolve, reject) => {
+    const instance = autocannon({ url, duration, connections, headers, overallRate, timeout: 10 }, (error, result) => {
+      if (error) return reject(error);
+      const sorted = Float64Array.from(durations).sort();
+      resolve({
+        rps: Math.round(result.requests.average),
+        p50_ms: round(percentile(sorted, 0.5)),
+        p99_ms: round(percentile(sorted, 0.99)),
+        max_ms: round(sorted.at(-1) ?? null),
+        requests: result.requests.total,
+        non2xx: result.non2xx,
+        errors: result.errors,
+        timeouts: result.timeouts,
+      });
+    });
+    instance.on('response', (_client, _status, _bytes, responseTime) => durations.push(responseTime));
+  });
+}

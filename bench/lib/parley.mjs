@@ -1,0 +1,57 @@
+/**
+ * Starts the built Parley server (`packages/cli/dist/bin.js start`) as a child process on a free
+ * port of 127.0.0.1. Database: BENCH_DATABASE_URL when set, otherwise embedded PostgreSQL in a
+ * fresh temporary directory that is removed afterwards.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawnChild } from './processes.mjs';
+import { freePort, waitUntilReady } from './ready.mjs';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const bin = path.join(root, 'packages/cli/dist/bin.js');
+
+/** Builds packages/*\/dist when it is missing (a stale build is the caller's business: `npm run build`). */
+export function ensureBuilt() {
+  if (existsSync(bin) && existsSync(path.join(root, 'packages/server/dist/index.js'))) return;
+  console.error('bench: dist missing, running npm run build');
+  const result = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: ['ignore', 2, 2], timeout: 300_000 });
+  if (result.status !== 0) throw new Error(`npm run build failed (status ${result.status})`);
+}
+
+/** Options: logLevel (default warn), nodeArgs (e.g. --cpu-prof). Resolves to { url, adminToken, stop }. */
+export async function startParley({ logLevel = 'warn', nodeArgs = [] } = {}) {
+  ensureBuilt();
+  const port = await freePort();
+  const adminToken = 'bench-admin-' + randomBytes(16).toString('hex');
+  const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: logLevel, PARLEY_ADMIN_TOKEN: adminToken };
+  delete env.DATABASE_URL;
+  delete env.PARLEY_REDIS_URL;
+  delete env.NODE_ENV;
+  let dataDir = null;
+  if (process.env.BENCH_DATABASE_URL) {
+    env.DATABASE_URL = process.env.BENCH_DATABASE_URL;
+  } else {
+    // Embedded PostgreSQL runs as OS user `postgres` when we are root: it must be able to enter the directory.
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'parley-bench-'));
+    chmodSync(dataDir, 0o755);
+    env.PARLEY_DATA_DIR = dataDir;
+    process.on('exit', () => rmSync(dataDir, { recursive: true, force: true }));
+  }
+  console.error(`bench: starting parley on port ${port} (${dataDir ? `embedded PostgreSQL in ${dataDir}` : 'BENCH_DATABASE_URL'})`);
+  const proc = spawnChild(process.execPath, [...nodeArgs, bin, 'start'], { env, name: 'parley' });
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntilReady(`${url}/readyz`, proc, 180_000);
+  return {
+    url,
+    adminToken,
+    stop: async () => {
+      await proc.stop();
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
