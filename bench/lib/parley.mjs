@@ -23,8 +23,11 @@ export function ensureBuilt() {
   if (result.status !== 0) throw new Error(`npm run build failed (status ${result.status})`);
 }
 
-/** Options: logLevel (default warn), nodeArgs (e.g. --cpu-prof). Resolves to { url, adminToken, stop }. */
-export async function startParley({ logLevel = 'warn', nodeArgs = [] } = {}) {
+/**
+ * Options: logLevel (default warn), nodeArgs for the server's node (default: BENCH_SERVER_NODE_ARGS,
+ * space-separated, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"). Resolves to { url, adminToken, stop }.
+ */
+export async function startParley({ logLevel = 'warn', nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean) } = {}) {
   ensureBuilt();
   const port = await freePort();
   const adminToken = 'bench-admin-' + randomBytes(16).toString('hex');

@@ -6,3 +6,4 @@ export * from './schemas/common.js';
 export * from './schemas/apps.js';
 export * from './schemas/users.js';
 export * from './schemas/channel-types.js';
+export * from './error-docs.js';

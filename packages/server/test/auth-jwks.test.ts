@@ -177,6 +177,16 @@ describe('accepted provider tokens', () => {
     expect(response.body.user.id).toBe(id);
   });
 
+  it('caches the key set instead of fetching it for every request', async () => {
+    expect((await me(await providerToken(freshId('warm')), app.keyId)).status).toBe(200);
+    const before = jwksHits;
+    for (let i = 0; i < 5; i++) {
+      const alg = i % 2 ? 'ES256' : 'RS256';
+      expect((await me(await providerToken(freshId('cached'), { alg }), app.keyId)).status).toBe(200);
+    }
+    expect(jwksHits).toBe(before);
+  });
+
   it('refuses a provider user once deactivated', async () => {
     const id = freshId('deactivated');
     const token = await providerToken(id);

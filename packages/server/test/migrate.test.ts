@@ -115,6 +115,26 @@ describe('migrations', () => {
     expect(rows.rows.map((r) => [r.version, Number(r.count)])).toEqual(shipped.map((m) => [m.version, 1]));
   });
 
+  it('serialises migrators that certainly overlap (a slow migration holds the lock)', async () => {
+    const db = await freshDatabase();
+    const slow: Migration[] = [
+      { version: 1, name: 'slow', sql: 'select pg_sleep(0.4); create table t_slow (app_id text not null primary key);' },
+      { version: 2, name: 'next', sql: 'create table t_next (app_id text not null primary key);' },
+    ];
+    const [a, b] = [pool(db.url), pool(db.url)];
+    const first = migrate(a, slow);
+    await new Promise((r) => setTimeout(r, 100)); // a is inside migration 1 now
+    const started = Date.now();
+    const second = await within(migrate(b, slow), 10_000, 'second migrate');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(150); // it waited for the lock
+    expect(second).toEqual([]);
+    expect(await first).toEqual([1, 2]);
+    expect(await recorded(a)).toEqual([
+      { version: 1, name: 'slow' },
+      { version: 2, name: 'next' },
+    ]);
+  });
+
   it('rolls a failing migration back, names it, keeps earlier ones, and releases the lock', async () => {
     const db = await freshDatabase();
     const p = pool(db.url);

@@ -1,6 +1,6 @@
 /** User actions: upsert, query, update, deactivate/reactivate, delete. See docs/subsystems/users.md. */
 import type { DeleteUserQuery, QueryUsersQuery, UpdateUserBody, User, UserInput } from '@parley/protocol';
-import { SELF_EDITABLE_USER_FIELDS } from '@parley/protocol';
+import { BUILTIN_MEMBER_ROLES, SELF_EDITABLE_USER_FIELDS } from '@parley/protocol';
 import { findApp } from '../db/apps.js';
 import { transaction, type Queryable } from '../db/pool.js';
 import { findUser, toUser, USER_COLUMNS, type UserRow } from '../db/users.js';
@@ -18,6 +18,9 @@ async function checkRoles(db: Queryable, appId: string, roles: Array<{ role: str
   const app = await findApp(db, appId);
   const known = appRoles(app?.settings ?? {});
   for (const { role, field } of wanted) {
+    // `owner`, `moderator`, `member` are channel member roles; as an app role they would grant
+    // their channel permissions in every channel of the app.
+    if ((BUILTIN_MEMBER_ROLES as readonly string[]).includes(role!)) throw validationError(field, `"${role}" is a channel member role, not an app role`);
     if (!known.includes(role!)) throw validationError(field, `unknown role "${role}"; define custom roles in the app settings "roles"`);
   }
 }
@@ -89,9 +92,11 @@ const USER_SORTS: Record<string, { sql: string; cast: string }> = {
 function parseSort(raw: string | undefined): SortKey[] {
   let spec: Array<{ field: string; direction: 1 | -1 }> = [{ field: 'created_at', direction: 1 }];
   if (raw) {
-    if (raw.startsWith('[')) {
-      const parsed = parseJsonParam(raw, 'sort');
-      if (!Array.isArray(parsed) || parsed.length === 0 || parsed.length > 3) throw validationError('sort', 'expects 1 to 3 {field, direction}');
+    if (raw.startsWith('[') || raw.startsWith('{')) {
+      const json = parseJsonParam(raw, 'sort');
+      // A single {field, direction} is a list of one.
+      const parsed = Array.isArray(json) ? json : [json];
+      if (parsed.length === 0 || parsed.length > 3) throw validationError('sort', 'expects 1 to 3 {field, direction}');
       spec = parsed.map((s, i) => {
         if (typeof s !== 'object' || s === null || typeof s.field !== 'string' || (s.direction !== 1 && s.direction !== -1)) {
           throw validationError(`sort[${i}]`, 'expects {field, direction: 1 | -1}');
@@ -103,7 +108,7 @@ function parseSort(raw: string | undefined): SortKey[] {
     }
   }
   const keys = spec.map((s, i) => {
-    const sort = USER_SORTS[s.field];
+    const sort = Object.prototype.hasOwnProperty.call(USER_SORTS, s.field) ? USER_SORTS[s.field] : undefined;
     if (!sort) throw validationError(`sort[${i}].field`, `cannot sort on "${s.field}"; use ${Object.keys(USER_SORTS).join(', ')}`);
     return { ...sort, direction: s.direction };
   });
@@ -122,7 +127,17 @@ export async function doQueryUsers(services: Services, auth: AppAuth, query: Que
     where app_id = $1 and deleted_at is null ${showInactive ? '' : 'and deactivated_at is null'}
       and (${condition}) and ${afterCursor(keys, query.cursor, params)}
     order by ${orderBy(keys)} limit ${limit + 1}`;
-  const rows = (await services.pool.query<UserRow & Record<string, unknown>>(sql, params.values)).rows;
+  let rows: Array<UserRow & Record<string, unknown>>;
+  try {
+    rows = (await services.pool.query<UserRow & Record<string, unknown>>(sql, params.values)).rows;
+  } catch (error) {
+    // Class 22 (data exception): a value PostgreSQL cannot read as its column type. Filter values
+    // are checked beforehand, so it comes from a tampered cursor.
+    if (typeof (error as { code?: unknown }).code === 'string' && (error as { code: string }).code.startsWith('22')) {
+      throw validationError(query.cursor ? 'cursor' : 'filter', 'holds a value of the wrong type');
+    }
+    throw error;
+  }
   return { users: rows.slice(0, limit).map(toUser), next: nextCursor(keys, rows, limit) };
 }
 
@@ -153,7 +168,8 @@ export async function doUpdateUser(services: Services, auth: AppAuth, id: string
        name = case when $3 then $4 else name end,
        image = case when $5 then $6 else image end,
        role = coalesce($7, role),
-       custom = case when $8::jsonb is null then custom else jsonb_strip_nulls(custom || $8::jsonb) end,
+       custom = case when $8::jsonb is null then custom
+                else (custom || $8::jsonb) - array(select key from jsonb_each($8::jsonb) where value = 'null'::jsonb) end,
        updated_at = now()
      where app_id = $1 and id = $2 and deleted_at is null returning ${USER_COLUMNS}`,
     [auth.appId, id, 'name' in body, body.name ?? null, 'image' in body, body.image ?? null, body.role ?? null, body.custom ? JSON.stringify(body.custom) : null],

@@ -1,9 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
-import { ERROR_CODES, ERROR_DESCRIPTIONS, ERROR_STATUS } from '@parley/protocol';
-
-const errorTable = ERROR_CODES.map((c) => `| ${ERROR_STATUS[c]} | \`${c}\` | ${ERROR_DESCRIPTIONS[c]} |`).join('\n');
+import { errorCodesTable } from '@parley/protocol';
 
 /** `/openapi.json` generated from the route schemas (which come from @parley/protocol) and `/docs`. */
 export async function installOpenApi(app: FastifyInstance): Promise<void> {
@@ -13,7 +11,7 @@ export async function installOpenApi(app: FastifyInstance): Promise<void> {
       info: {
         title: 'Parley API',
         version: '1',
-        description: `Self-hostable multi-tenant chat. Authenticate with \`Authorization: Bearer <token>\`.\n\nEvery error has the shape \`{"error": {"code", "message", "details", "retry_after"}}\`:\n\n| HTTP | code | meaning |\n|---|---|---|\n${errorTable}`,
+        description: `Self-hostable multi-tenant chat. Authenticate with \`Authorization: Bearer <token>\`.\n\nEvery error has the shape \`{"error": {"code", "message", "details", "retry_after"}}\`:\n\n${errorCodesTable()}`,
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
       security: [{ bearer: [] }],

@@ -37,16 +37,43 @@ const CASTS: Record<FieldType, string> = { text: '::text', timestamp: '::timesta
 const COMPARISONS: Record<string, string> = { $eq: '=', $ne: '<>', $gt: '>', $gte: '>=', $lt: '<', $lte: '<=' };
 const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
+/** Own keys only: `toString` or `constructor` are not operators. */
+function isComparison(op: string): boolean {
+  return Object.prototype.hasOwnProperty.call(COMPARISONS, op);
+}
+
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** RFC 3339 date-time, or a bare date (midnight UTC). */
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:[Zz]|[+-]\d{2}:?\d{2})?)?$/;
+
+/**
+ * A timestamp PostgreSQL is sure to accept, as an ISO string; `null` when the value is not one.
+ * (`Date.parse` alone accepts "1" or "2026-02-30", which PostgreSQL refuses with a 500.)
+ */
+function normalizeTimestamp(value: string): string | null {
+  const match = TIMESTAMP.exec(value);
+  if (!match) return null;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return null;
+  if (match[4] !== undefined && (Number(match[4]) > 23 || Number(match[5]) > 59 || Number(match[6] ?? 0) > 59)) return null;
+  const ms = Date.parse(match[4] === undefined ? `${value}T00:00:00Z` : value);
+  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
+}
+
 function checkScalar(field: string, type: FieldType, value: unknown): unknown {
+  if (type === 'timestamp') {
+    const normalized = typeof value === 'string' ? normalizeTimestamp(value) : null;
+    if (normalized === null) throw validationError(`filter.${field}`, 'expects an RFC 3339 timestamp');
+    return normalized;
+  }
   const ok =
     (type === 'text' && typeof value === 'string') ||
-    (type === 'number' && typeof value === 'number') ||
-    (type === 'boolean' && typeof value === 'boolean') ||
-    (type === 'timestamp' && typeof value === 'string' && !Number.isNaN(Date.parse(value)));
+    (type === 'number' && typeof value === 'number' && Number.isFinite(value)) ||
+    (type === 'boolean' && typeof value === 'boolean');
   if (!ok) throw validationError(`filter.${field}`, `expects a ${type}`);
   return value;
 }
@@ -55,17 +82,20 @@ function knownField(field: string, spec: FieldSpec, condition: unknown, params: 
   const ops = isPlainObject(condition) ? condition : { $eq: condition };
   const parts: string[] = [];
   for (const [op, value] of Object.entries(ops)) {
-    if (op in COMPARISONS) {
+    if (isComparison(op)) {
       if (value === null && (op === '$eq' || op === '$ne')) {
         parts.push(`${spec.sql} is ${op === '$eq' ? '' : 'not '}null`);
+      } else if (op === '$ne') {
+        // Like $nin: a row without a value is "not equal" too.
+        parts.push(`${spec.sql} is distinct from ${params.add(checkScalar(field, spec.type, value), CASTS[spec.type])}`);
       } else {
         parts.push(`${spec.sql} ${COMPARISONS[op]} ${params.add(checkScalar(field, spec.type, value), CASTS[spec.type])}`);
       }
     } else if (op === '$in' || op === '$nin') {
       if (!Array.isArray(value) || value.length > 1000) throw validationError(`filter.${field}.${op}`, 'expects a list of at most 1000 values');
-      value.forEach((v) => checkScalar(field, spec.type, v));
-      const list = params.add(value, `${CASTS[spec.type]}[]`);
-      parts.push(op === '$in' ? `${spec.sql} = any(${list})` : `not (${spec.sql} = any(${list}))`);
+      const checked = value.map((v) => checkScalar(field, spec.type, v));
+      const list = params.add(checked, `${CASTS[spec.type]}[]`);
+      parts.push(op === '$in' ? `coalesce(${spec.sql} = any(${list}), false)` : `not coalesce(${spec.sql} = any(${list}), false)`);
     } else if (op === '$exists') {
       if (typeof value !== 'boolean') throw validationError(`filter.${field}.$exists`, 'expects a boolean');
       parts.push(`${spec.sql} is ${value ? 'not ' : ''}null`);
@@ -87,13 +117,16 @@ function customField(column: string, field: string, condition: unknown, params: 
   const ops = isPlainObject(condition) ? condition : { $eq: condition };
   const parts: string[] = [];
   for (const [op, value] of Object.entries(ops)) {
-    if (op in COMPARISONS) parts.push(`${expr} ${COMPARISONS[op]} ${params.add(JSON.stringify(value), '::jsonb')}`);
+    if (op === '$ne') parts.push(`${expr} is distinct from ${params.add(JSON.stringify(value), '::jsonb')}`);
+    else if (isComparison(op)) parts.push(`${expr} ${COMPARISONS[op]} ${params.add(JSON.stringify(value), '::jsonb')}`);
     else if (op === '$in' || op === '$nin') {
       if (!Array.isArray(value) || value.length > 1000) throw validationError(`filter.${field}.${op}`, 'expects a list of at most 1000 values');
       const list = params.add(value.map((v) => JSON.stringify(v)), '::jsonb[]');
       parts.push(op === '$in' ? `${expr} = any(${list})` : `not coalesce(${expr} = any(${list}), false)`);
-    } else if (op === '$exists') parts.push(`${value ? '' : 'not '}(${column} ? ${key})`);
-    else if (op === '$contains') parts.push(`${expr} @> ${params.add(JSON.stringify(value), '::jsonb')}`);
+    } else if (op === '$exists') {
+      if (typeof value !== 'boolean') throw validationError(`filter.${field}.$exists`, 'expects a boolean');
+      parts.push(`${value ? '' : 'not '}(${column} ? ${key})`);
+    } else if (op === '$contains') parts.push(`${expr} @> ${params.add(JSON.stringify(value), '::jsonb')}`);
     else throw validationError(`filter.${field}`, `unsupported operator ${op}`);
   }
   return parts.length ? parts.join(' and ') : 'true';
@@ -109,7 +142,7 @@ export function compileFilter(filter: unknown, schema: FilterSchema, params: Sql
       if (!Array.isArray(condition) || condition.length === 0) throw validationError(`filter.${field}`, 'expects a non-empty list');
       const inner = condition.map((c) => `(${compileFilter(c, schema, params, depth + 1)})`);
       parts.push(`(${inner.join(field === '$and' ? ' and ' : ' or ')})`);
-    } else if (schema.fields[field]) {
+    } else if (Object.prototype.hasOwnProperty.call(schema.fields, field)) {
       parts.push(knownField(field, schema.fields[field]!, condition, params));
     } else if (schema.customColumn && (field.startsWith('custom.') || !field.startsWith('$'))) {
       parts.push(customField(schema.customColumn, field.startsWith('custom.') ? field.slice(7) : field, condition, params));
