@@ -4,6 +4,7 @@
  * milliseconds only.
  */
 import autocannon from 'autocannon';
+import { cpuSeconds } from './cpu.mjs';
 
 function percentile(sorted, p) {
   if (sorted.length === 0) return null;
@@ -14,14 +15,17 @@ const round = (value, digits = 2) => (value === null ? null : Number(value.toFix
 
 /**
  * Options: url, duration (s), connections, headers, overallRate (req/s offered; note autocannon
- * sends each connection's share of a second back to back, then waits for the next second).
- * Resolves to { rps, p50_ms, p99_ms, max_ms, requests, non2xx, errors, timeouts }.
+ * sends each connection's share of a second back to back, then waits for the next second), pid
+ * (the server's process: its CPU time per request is reported too, as server_cpu_us).
+ * Resolves to { rps, p50_ms, p99_ms, max_ms, requests, non2xx, errors, timeouts, server_cpu_us }.
  */
-export function load({ url, duration, connections, headers = {}, overallRate }) {
+export function load({ url, duration, connections, headers = {}, overallRate, pid }) {
   const durations = [];
+  const cpuBefore = pid ? cpuSeconds(pid) : null;
   return new Promise((resolve, reject) => {
     const instance = autocannon({ url, duration, connections, headers, overallRate, timeout: 10 }, (error, result) => {
       if (error) return reject(error);
+      const cpuAfter = pid ? cpuSeconds(pid) : null;
       const sorted = Float64Array.from(durations).sort();
       resolve({
         rps: Math.round(result.requests.average),
@@ -32,6 +36,7 @@ export function load({ url, duration, connections, headers = {}, overallRate }) 
         non2xx: result.non2xx,
         errors: result.errors,
         timeouts: result.timeouts,
+        server_cpu_us: cpuBefore === null || cpuAfter === null ? null : Math.round(((cpuAfter - cpuBefore) * 1e6) / result.requests.total),
       });
     });
     instance.on('response', (_client, _status, _bytes, responseTime) => durations.push(responseTime));

@@ -1,7 +1,7 @@
 /**
- * Starts the built Parley server (`packages/cli/dist/bin.js start`) as a child process on a free
- * port of 127.0.0.1. Database: BENCH_DATABASE_URL when set, otherwise embedded PostgreSQL in a
- * fresh temporary directory that is removed afterwards.
+ * Starts the built Parley server (`packages/cli/dist/bin.js start`, or BENCH_PARLEY_BIN to A/B
+ * another build) as a child process on a free port of 127.0.0.1. Database: BENCH_DATABASE_URL
+ * when set, otherwise embedded PostgreSQL in a fresh temporary directory removed afterwards.
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -13,11 +13,11 @@ import { spawnChild } from './processes.mjs';
 import { freePort, waitUntilReady } from './ready.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const bin = path.join(root, 'packages/cli/dist/bin.js');
+const builtBin = path.join(root, 'packages/cli/dist/bin.js');
 
 /** Builds packages/*\/dist when it is missing (a stale build is the caller's business: `npm run build`). */
 export function ensureBuilt() {
-  if (existsSync(bin) && existsSync(path.join(root, 'packages/server/dist/index.js'))) return;
+  if (existsSync(builtBin) && existsSync(path.join(root, 'packages/server/dist/index.js'))) return;
   console.error('bench: dist missing, running npm run build');
   const result = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: ['ignore', 2, 2], timeout: 300_000 });
   if (result.status !== 0) throw new Error(`npm run build failed (status ${result.status})`);
@@ -25,10 +25,11 @@ export function ensureBuilt() {
 
 /**
  * Options: logLevel (default warn), nodeArgs for the server's node (default: BENCH_SERVER_NODE_ARGS,
- * space-separated, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"). Resolves to { url, adminToken, stop }.
+ * space-separated, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"). Resolves to { url, pid, adminToken, stop }.
  */
 export async function startParley({ logLevel = 'warn', nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean) } = {}) {
-  ensureBuilt();
+  const bin = process.env.BENCH_PARLEY_BIN || builtBin;
+  if (bin === builtBin) ensureBuilt();
   const port = await freePort();
   const adminToken = 'bench-admin-' + randomBytes(16).toString('hex');
   const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: logLevel, PARLEY_ADMIN_TOKEN: adminToken };
@@ -51,6 +52,7 @@ export async function startParley({ logLevel = 'warn', nodeArgs = (process.env.B
   await waitUntilReady(`${url}/readyz`, proc, 180_000);
   return {
     url,
+    pid: proc.child.pid,
     adminToken,
     stop: async () => {
       await proc.stop();

@@ -4,8 +4,12 @@
  * without a running server. Exit codes: 0 ok, 1 failure, 2 usage or configuration error.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, createPool, doCreateApp, doCreateKey, doDeleteKey, loadConfig, migrate, mintToken, openDatabase, runFromCli } from '@parley/server';
 import type pg from 'pg';
+
+// Loaded on first use: help and usage errors answer without loading the whole server.
+type Server = typeof import('@parley/server');
+let loaded: Promise<Server> | undefined;
+const loadServer = (): Promise<Server> => (loaded ??= import('@parley/server'));
 
 export const USAGE = `usage: parley <command> [options]
 
@@ -32,13 +36,15 @@ interface Output {
   print(human: string, data: unknown): void;
 }
 
-async function withDatabase<T>(fn: (pool: pg.Pool) => Promise<T>): Promise<T> {
-  const config = loadConfig();
-  const database = await openDatabase(config, { owner: false });
-  const pool = createPool(database.url, 2);
+/** Opens the database, brings it up to date (unless `migrate: false`), runs `fn`, closes everything. */
+async function withDatabase<T>(fn: (pool: pg.Pool, parley: Server) => Promise<T>, options: { migrate?: boolean } = {}): Promise<T> {
+  const parley = await loadServer();
+  const config = parley.loadConfig();
+  const database = await parley.openDatabase(config, { owner: false });
+  const pool = parley.createPool(database.url, 2);
   try {
-    await migrate(pool);
-    return await fn(pool);
+    if (options.migrate !== false) await parley.migrate(pool);
+    return await fn(pool, parley);
   } finally {
     await pool.end();
     await database.stop();
@@ -87,24 +93,29 @@ export async function run(argv: string[]): Promise<number | undefined> {
     },
   };
   const [command, sub] = positionals;
-  if (values.help || !command) {
+  if (values.help) {
     console.log(USAGE);
-    return command || values.help ? 0 : 2;
+    return 0;
+  }
+  if (!command) {
+    console.error(`parley: missing command\n\n${USAGE}`);
+    return 2;
   }
   try {
     switch (command) {
       case 'start':
-        await runFromCli();
+        await (await loadServer()).runFromCli();
         return undefined;
       case 'migrate': {
-        const applied = await withDatabase((pool) => migrate(pool));
+        // Not migrated beforehand (as other commands are), so that this reports what it applied.
+        const applied = await withDatabase((pool, parley) => parley.migrate(pool), { migrate: false });
         out.print(applied.length ? `applied migrations ${applied.join(', ')}` : 'database is up to date', { applied });
         return 0;
       }
       case 'app':
         if (sub === 'create') {
           const name = need(values.name, '--name');
-          const created = await withDatabase((pool) => doCreateApp(pool, name));
+          const created = await withDatabase((pool, parley) => parley.doCreateApp(pool, name));
           out.print(`app ${created.app.id} "${created.app.name}"\nkey id ${created.key_id}\nsecret ${created.secret}`, created);
           return 0;
         }
@@ -122,16 +133,16 @@ export async function run(argv: string[]): Promise<number | undefined> {
       case 'key':
         if (sub === 'create') {
           const appId = need(values.app, '--app');
-          const key = await withDatabase((pool) => doCreateKey(pool, appId));
+          const key = await withDatabase((pool, parley) => parley.doCreateKey(pool, appId));
           out.print(`key id ${key.key_id}\nsecret ${key.secret}`, key);
           return 0;
         }
         if (sub === 'delete') {
           const keyId = need(values.key, '--key');
-          await withDatabase(async (pool) => {
+          await withDatabase(async (pool, parley) => {
             const { app_id } = await keySecret(pool, keyId);
             // Running servers drop the key from their caches within 2 s.
-            await doDeleteKey(pool, app_id, keyId);
+            await parley.doDeleteKey(pool, app_id, keyId);
           });
           out.print(`deleted key ${keyId}`, { deleted: keyId });
           return 0;
@@ -147,7 +158,7 @@ export async function run(argv: string[]): Promise<number | undefined> {
           ttl = Number(values.ttl);
         }
         const key = await withDatabase((pool) => keySecret(pool, keyId));
-        const minted = await mintToken({ keyId, secret: key.secret, userId: user, server, expiresIn: ttl });
+        const minted = await (await loadServer()).mintToken({ keyId, secret: key.secret, userId: user, server, expiresIn: ttl });
         out.print(minted.token, { token: minted.token, expires_at: minted.expiresAt?.toISOString() ?? null });
         return 0;
       }
@@ -159,7 +170,8 @@ export async function run(argv: string[]): Promise<number | undefined> {
       console.error(`parley: ${error.message}\n\n${USAGE}`);
       return 2;
     }
-    if (error instanceof ConfigError) {
+    const ConfigError = loaded && (await loaded.catch(() => undefined))?.ConfigError;
+    if (ConfigError && error instanceof ConfigError) {
       console.error(`parley: configuration error: ${error.message}`);
       return 2;
     }

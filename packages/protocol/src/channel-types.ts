@@ -167,7 +167,8 @@ export function resolveChannelType(
   name: string,
   stored?: { config?: Partial<ChannelTypeConfig>; grants?: Grants | null } | null,
 ): ChannelTypeDefinition {
-  const builtin = BUILTIN_CHANNEL_TYPES[name];
+  // Own keys only: a custom type named `constructor` is not Object.prototype's.
+  const builtin = Object.prototype.hasOwnProperty.call(BUILTIN_CHANNEL_TYPES, name) ? BUILTIN_CHANNEL_TYPES[name] : undefined;
   const base = builtin ?? BUILTIN_CHANNEL_TYPES.messaging!;
   return {
     name,

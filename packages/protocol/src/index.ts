@@ -7,3 +7,5 @@ export * from './schemas/apps.js';
 export * from './schemas/users.js';
 export * from './schemas/channel-types.js';
 export * from './error-docs.js';
+export * from './schemas/messages.js';
+export * from './schemas/channels.js';

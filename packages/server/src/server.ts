@@ -12,6 +12,8 @@ import type { RateLimiter } from './engines/rate-limiter.js';
 import { MemoryRateLimiter } from './engines/rate-limiter-memory.js';
 import { RedisRateLimiter } from './engines/rate-limiter-redis.js';
 import { buildHttpApp } from './http/app.js';
+import { MemoryBroker } from './engines/broker-memory.js';
+import { TtlCache } from './util/ttl-cache.js';
 import type { Services } from './services.js';
 
 export interface ParleyServer {
@@ -49,6 +51,8 @@ export async function createServer(options: CreateServerOptions): Promise<Parley
     apps,
     authenticator: new Authenticator(pool, keys, apps, new JwksVerifier(), config.adminToken),
     rateLimiter,
+    broker: new MemoryBroker(),
+    channelTypes: new TtlCache(2_000),
   };
   const app = await buildHttpApp(services);
   let closing: Promise<void> | null = null;
@@ -59,6 +63,7 @@ export async function createServer(options: CreateServerOptions): Promise<Parley
       (closing ??= (async () => {
         await app.close();
         await rateLimiter.close();
+        await services.broker.close();
         await pool.end();
       })()),
   };

@@ -6,6 +6,9 @@ import type { AppStore } from './auth/app-store.js';
 import type { Authenticator } from './auth/authenticate.js';
 import type { KeyStore } from './auth/key-store.js';
 import type { RateLimiter } from './engines/rate-limiter.js';
+import type { Broker } from './engines/broker.js';
+import type { ChannelTypeDefinition } from '@parley/protocol';
+import type { TtlCache } from './util/ttl-cache.js';
 
 /** What routes and actions share: built once at start by createServer. */
 export interface Services {
@@ -17,4 +20,7 @@ export interface Services {
   apps: AppStore;
   authenticator: Authenticator;
   rateLimiter: RateLimiter;
+  broker: Broker;
+  /** Effective channel types by `<app_id>/<type>`, read on every channel action. */
+  channelTypes: TtlCache<ChannelTypeDefinition>;
 }

@@ -321,6 +321,77 @@ describe('user state', () => {
   });
 });
 
+/**
+ * Holds the first pool query whose SQL contains `marker` (after it has run) until `release` is
+ * called, so a request can be caught between reading a credential and caching it.
+ */
+function holdQuery(marker: string) {
+  const pool = t.server.services.pool;
+  const original = pool.query;
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let reached!: () => void;
+  const held = new Promise<void>((resolve) => (reached = resolve));
+  let armed = true;
+  pool.query = (async (...args: unknown[]) => {
+    const result = await (original as (...a: unknown[]) => Promise<unknown>).apply(pool, args);
+    const text = typeof args[0] === 'string' ? args[0] : '';
+    if (armed && text.includes(marker)) {
+      armed = false;
+      reached();
+      await gate;
+    }
+    return result;
+  }) as typeof pool.query;
+  return {
+    held,
+    release: () => {
+      pool.query = original;
+      release();
+    },
+  };
+}
+
+describe('revocation while a request is in flight', () => {
+  it('a key deleted while a request is verifying with it stops working at once', async () => {
+    const rotating = await t.createApp('in-flight-key');
+    const created = await t.request('POST', `/v1/apps/${rotating.appId}/keys`, { token: ADMIN_TOKEN });
+    const token = (await mintToken({ keyId: created.body.key_id, secret: created.body.secret, server: true })).token;
+
+    const hold = holdQuery('from app_keys where app_id = $1 and key_id = $2');
+    let inFlight: Promise<Response>;
+    try {
+      inFlight = t.request('GET', '/v1/app', { token });
+      await hold.held;
+      const deleted = await t.request('DELETE', `/v1/apps/${rotating.appId}/keys/${created.body.key_id}`, { token: ADMIN_TOKEN });
+      expect(deleted.status).toBe(200);
+    } finally {
+      hold.release();
+    }
+    // The request that had already read the key may finish; the next one must not.
+    expect((await inFlight!).status).toBe(200);
+    expectUnauthorized(await t.request('GET', '/v1/app', { token }));
+  });
+
+  it('a user deactivated while their request is being authenticated is refused on the next request', async () => {
+    const id = freshId('in-flight-user');
+    await app.upsertUsers([{ id }]);
+    const token = await app.token(id);
+
+    const hold = holdQuery('with inserted as');
+    let inFlight: Promise<Response>;
+    try {
+      inFlight = me(token);
+      await hold.held;
+      expect((await t.request('POST', `/v1/users/${id}/deactivate`, { token: app.serverToken })).status).toBe(200);
+    } finally {
+      hold.release();
+    }
+    expect((await inFlight!).status).toBe(200);
+    expectUnauthorized(await me(token));
+  });
+});
+
 describe('X-Parley-User', () => {
   it('refuses a server token naming an unknown user, and does not create that user', async () => {
     const id = freshId('ghost');

@@ -16,6 +16,8 @@ let t: TestServer;
 let jwksServer: http.Server;
 let jwksUrl: string;
 let jwksHits = 0;
+/** Fetches of a second provider's key set, which is down (503). */
+let downHits = 0;
 
 let rsa: { privateKey: CryptoKey; publicKey: CryptoKey; jwk: JWK };
 let ec: { privateKey: CryptoKey; publicKey: CryptoKey; jwk: JWK };
@@ -54,6 +56,11 @@ beforeAll(async () => {
   rogue = await generateKeyPair('RS256');
 
   jwksServer = http.createServer((request, response) => {
+    if (request.url === '/down/jwks.json') {
+      downHits++;
+      response.writeHead(503).end();
+      return;
+    }
     jwksHits++;
     if (request.url !== '/.well-known/jwks.json') {
       response.writeHead(404).end();
@@ -103,8 +110,8 @@ async function providerToken(sub: string | undefined, options: SignOptions = {})
     .setProtectedHeader({ alg, kid, typ: 'JWT' })
     .setIssuer(options.issuer ?? ISSUER)
     .setAudience(options.audience ?? AUDIENCE)
-    .setIssuedAt()
     .setExpirationTime(options.exp ?? now() + 600);
+  if (options.claims?.iat === undefined) jwt = jwt.setIssuedAt();
   if (sub !== undefined) jwt = jwt.setSubject(sub);
   return jwt.sign(key);
 }
@@ -198,6 +205,59 @@ describe('accepted provider tokens', () => {
   });
 });
 
+describe('provider configuration', () => {
+  it('only consults the providers trusting the token issuer: a down provider does not affect another', async () => {
+    const multi = await t.createApp('jwks-multi');
+    const downUrl = new URL('/down/jwks.json', jwksUrl).toString();
+    await configureProviders(multi, [provider({ name: 'down', issuer: 'https://down.test', jwks_url: downUrl }), provider()]);
+    const id = freshId('multi');
+    const response = await me(await providerToken(id), multi.keyId);
+    expect(response.status, JSON.stringify(response.body)).toBe(200);
+    expect(response.body.user.id).toBe(id);
+    expect(downHits).toBe(0);
+    // A token of the down provider is refused (its keys cannot be had), not accepted by the other.
+    const stranded = freshId('stranded');
+    expectUnauthorized(await me(await providerToken(stranded, { issuer: 'https://down.test' }), multi.keyId));
+    expect(downHits).toBeGreaterThan(0);
+    expect(await userRow(multi.appId, stranded)).toBeUndefined();
+  });
+
+  it('stops accepting a provider as soon as it is removed, even with a request in flight', async () => {
+    const changing = await t.createApp('jwks-changing');
+    await configureProviders(changing, [provider()]);
+    const token = await providerToken(freshId('removed'));
+
+    // Catch a request after it has read the app's settings, remove the provider, then let it go.
+    const pool = t.server.services.pool;
+    const original = pool.query;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let reached!: () => void;
+    const held = new Promise<void>((resolve) => (reached = resolve));
+    let armed = true;
+    pool.query = (async (...args: unknown[]) => {
+      const result = await (original as (...a: unknown[]) => Promise<unknown>).apply(pool, args);
+      if (armed && typeof args[0] === 'string' && args[0].includes('from apps where app_id = $1')) {
+        armed = false;
+        reached();
+        await gate;
+      }
+      return result;
+    }) as typeof pool.query;
+    let inFlight: Promise<Response>;
+    try {
+      inFlight = me(token, changing.keyId);
+      await held;
+      await configureProviders(changing, []);
+    } finally {
+      pool.query = original;
+      release();
+    }
+    expect((await inFlight!).status).toBe(200);
+    expectUnauthorized(await me(token, changing.keyId));
+  });
+});
+
 describe('refused provider tokens', () => {
   /** Refused with `code`, and the would-be user is not created in any app. */
   async function expectRefused(token: string, apiKey: string | null, id: string, code: 'UNAUTHORIZED' | 'TOKEN_EXPIRED' = 'UNAUTHORIZED') {
@@ -276,6 +336,11 @@ describe('refused provider tokens', () => {
     const id = freshId('bare');
     await expectRefused(await providerToken(id), bareApp.keyId, id);
     await expectRefused(await providerToken(id, { alg: 'ES256' }), bareApp.keyId, id);
+  });
+
+  it('refuses a token issued far in the future', async () => {
+    const id = freshId('iat-future');
+    await expectRefused(await providerToken(id, { claims: { iat: now() + 3600 }, exp: now() + 7200 }), app.keyId, id);
   });
 
   it('refuses a token whose user id claim is not a valid user id', async () => {

@@ -26,7 +26,11 @@ export type ChannelTypeConfigPatch = Static<typeof ChannelTypeConfigPatch>;
 
 export const PermissionName = Type.Union([...PERMISSIONS.map((p) => Type.Literal(p)), Type.Literal('*')]);
 
-export const GrantsSchema = Type.Record(Type.String({ pattern: ROLE_NAME_PATTERN }), Type.Array(PermissionName, { uniqueItems: true, maxItems: 64 }));
+/** role → permissions. Role names follow ROLE_NAME_PATTERN; any other key is refused (not silently accepted). */
+export const GrantsSchema = Type.Record(Type.String({ pattern: ROLE_NAME_PATTERN }), Type.Array(PermissionName, { uniqueItems: true, maxItems: 64 }), {
+  additionalProperties: false,
+  maxProperties: 100,
+});
 
 export const PutChannelTypeBody = Strict({
   config: Type.Optional(ChannelTypeConfigPatch),

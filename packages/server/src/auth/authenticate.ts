@@ -36,6 +36,8 @@ function isUserId(value: unknown): value is string {
 export class Authenticator {
   /** Users behind tokens, so an authenticated request costs no query; deactivation forgets the entry. */
   readonly users = new TtlCache<UserRow>(2_000);
+  /** Bumped by every `forgetUser`, so a lookup in flight during a deactivation does not re-cache the active row. */
+  private usersGeneration = 0;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -115,15 +117,17 @@ export class Authenticator {
     let user = this.users.get(cacheKey);
     if (!user) {
       if (!isUserId(userId)) throw unauthorized('not a valid user id');
+      const generation = this.usersGeneration;
       user = create ? await ensureUser(this.pool, appId, userId) : await findUser(this.pool, appId, userId);
       if (!user) throw unauthorized('X-Parley-User names no user');
-      this.users.set(cacheKey, user);
+      if (generation === this.usersGeneration) this.users.set(cacheKey, user);
     }
     if (user.deactivated_at || user.deleted_at) throw unauthorized('user is deactivated');
     return user;
   }
 
   forgetUser(appId: string, userId: string): void {
+    this.usersGeneration++;
     this.users.delete(`${appId}\u0000${userId}`);
   }
 }

@@ -2,7 +2,7 @@
  * External identity providers (Supabase Auth, Auth0, Firebase, ...): tokens signed with RS256 or
  * ES256 by a key published at the provider's JWKS URL, with the app named by `X-Api-Key`.
  */
-import { createRemoteJWKSet, jwtVerify, errors, type JWTPayload } from 'jose';
+import { createRemoteJWKSet, decodeJwt, jwtVerify, errors, type JWTPayload } from 'jose';
 import type { AuthProvider } from '@parley/protocol';
 
 type RemoteKeySet = ReturnType<typeof createRemoteJWKSet>;
@@ -22,10 +22,20 @@ export class JwksVerifier {
     return set;
   }
 
-  /** Tries each provider of the app in turn; the first that verifies wins. */
+  /**
+   * Tries each provider of the app that names the token's issuer, in turn; the first that
+   * verifies wins. The unverified `iss` only narrows the candidates (jwtVerify checks it again),
+   * so a token of one provider never makes us fetch another provider's key set.
+   */
   async verify(token: string, providers: AuthProvider[]): Promise<JwksResult> {
+    let issuer: unknown;
+    try {
+      issuer = decodeJwt(token).iss;
+    } catch {
+      return { ok: false, expired: false };
+    }
     let expired = false;
-    for (const provider of providers) {
+    for (const provider of providers.filter((p) => p.issuer === issuer)) {
       try {
         const { payload } = await jwtVerify(token, this.keySet(provider.jwks_url), {
           algorithms: ['RS256', 'ES256'],

@@ -15,6 +15,8 @@ export interface KeyEntry {
  */
 export class KeyStore {
   private readonly cache = new TtlCache<KeyEntry | null>(2_000);
+  /** Bumped by every `forget`, so a lookup that was in flight during a deletion does not re-cache the key. */
+  private generation = 0;
 
   constructor(private readonly pool: pg.Pool) {}
 
@@ -23,14 +25,16 @@ export class KeyStore {
     if (!appId || keyId.length > 128) return null;
     const cached = this.cache.get(keyId);
     if (cached !== undefined) return cached;
+    const generation = this.generation;
     const row = await findKey(this.pool, appId, keyId);
     const entry = row ? { appId: row.app_id, keyId: row.key_id, secret: new TextEncoder().encode(row.secret) } : null;
     // Unknown kids are cached too, so a flood of forged tokens does not become a flood of queries.
-    this.cache.set(keyId, entry);
+    if (generation === this.generation) this.cache.set(keyId, entry);
     return entry;
   }
 
   forget(keyId: string): void {
+    this.generation++;
     this.cache.delete(keyId);
   }
 }

@@ -63,9 +63,12 @@ export function actingUser(request: FastifyRequest): UserRow {
   return auth.user;
 }
 
-/** Server tokens and users with the app role `admin` manage the app's users. */
+/**
+ * Server tokens and users with the app role `admin` manage the app's users. A server token acting
+ * as a user (X-Parley-User) has that user's rights, no more.
+ */
 export function isAppAdmin(auth: AppAuth): boolean {
-  return auth.kind === 'server' || auth.user.role === 'admin';
+  return auth.user ? auth.user.role === 'admin' : auth.kind === 'server';
 }
 
 /** The caller's user id, if it is (or acts as) a user. */

@@ -32,6 +32,11 @@ export function registerAppSettingsRoutes(app: FastifyInstance, services: Servic
       config: { auth: 'server' },
       schema: { tags: ['channel types'], summary: 'Create or update a type: config merges, grants replace', params: TypeParams, body: PutChannelTypeBody, response: { 200: ChannelTypeResponse } },
     },
-    async (request) => ({ channel_type: await putChannelType(services.pool, appAuth(request).appId, request.params.type, request.body) }),
+    async (request) => {
+      const appId = appAuth(request).appId;
+      const channelType = await putChannelType(services.pool, appId, request.params.type, request.body);
+      services.channelTypes.delete(`${appId}/${request.params.type}`);
+      return { channel_type: channelType };
+    },
   );
 }

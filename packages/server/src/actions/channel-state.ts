@@ -1,0 +1,159 @@
+/**
+ * Channel state for a viewer: channel, first members, messages, pinned messages, own membership,
+ * read pointers and unread counts. Built for a whole page of channels with a fixed number of
+ * queries (no N+1): see the pinned query counts in test/conversations/query-counts.test.ts.
+ */
+import type { ChannelState, Message, MessageWindowQuery } from '@parley/protocol';
+import { toChannel, toMember, toMembership, toReadState, UNREAD_CONDITION, type ChannelRow, type MemberRow } from '../db/channels.js';
+import { messageSelect, queryMessages, toMessage } from '../db/messages.js';
+import type { Queryable } from '../db/pool.js';
+import { encodeSyncCursor } from './sync-cursor.js';
+
+export interface StateOptions {
+  messageLimit: number;
+  memberLimit: number;
+}
+
+const VISIBLE = '(m.parent_id is null or m.show_in_channel)';
+
+/**
+ * Messages of one channel in a seq window: latest, before, after, or around a seq. With `thread`,
+ * the replies of that message; otherwise what the channel shows (top level and shown replies).
+ */
+export async function messageWindow(
+  db: Queryable,
+  channel: ChannelRow,
+  viewer: string | null,
+  query: MessageWindowQuery & { around_seq?: number },
+  thread: string | null = null,
+): Promise<{ messages: Message[]; has_more_before: boolean; has_more_after: boolean }> {
+  const limit = query.limit ?? 50;
+  const scope = `m.type = $3 and m.channel_id = $4 and m.seq > $5 and
+    (($6::uuid is null and (m.parent_id is null or m.show_in_channel)) or m.parent_id = $6::uuid)`;
+  const params: unknown[] = [channel.type, channel.id, channel.truncated_seq, thread];
+  const page = (op: string | null, order: 'asc' | 'desc', n: number, value?: number) =>
+    queryMessages(db, channel.app_id, viewer, op ? `${scope} and m.seq ${op} $7` : scope, op ? [...params, value] : params, `order by m.seq ${order} limit ${n}`);
+  const any = async (op: string, value: number) => (await page(op, 'asc', 1, value)).length > 0;
+
+  if (query.around_seq !== undefined) {
+    const half = Math.floor(limit / 2);
+    const before = await page('<', 'desc', half + 1, query.around_seq);
+    const after = await page('>=', 'asc', limit - half + 1, query.around_seq);
+    return {
+      messages: [...before.slice(0, half).reverse(), ...after.slice(0, limit - half)],
+      has_more_before: before.length > half,
+      has_more_after: after.length > limit - half,
+    };
+  }
+  if (query.after_seq !== undefined) {
+    const rows = await page('>', 'asc', limit + 1, query.after_seq);
+    return { messages: rows.slice(0, limit), has_more_before: await any('<=', query.after_seq), has_more_after: rows.length > limit };
+  }
+  if (query.before_seq !== undefined) {
+    const rows = await page('<', 'desc', limit + 1, query.before_seq);
+    return { messages: rows.slice(0, limit).reverse(), has_more_before: rows.length > limit, has_more_after: await any('>=', query.before_seq) };
+  }
+  const rows = await page(null, 'desc', limit + 1);
+  return { messages: rows.slice(0, limit).reverse(), has_more_before: rows.length > limit, has_more_after: false };
+}
+
+/** States for a page of channels, in the given order. */
+export async function buildStates(db: Queryable, appId: string, viewer: string | null, channels: ChannelRow[], options: StateOptions): Promise<ChannelState[]> {
+  if (channels.length === 0) return [];
+  const types = channels.map((c) => c.type);
+  const ids = channels.map((c) => c.id);
+  const truncated = channels.map((c) => c.truncated_seq);
+  const list = `unnest($3::text[], $4::text[], $5::bigint[]) as c(type, id, truncated_seq)`;
+  const listParams = [types, ids, truncated];
+
+  const [messages, pinned, members, own, unread, cursor] = await Promise.all([
+    options.messageLimit > 0
+      ? db.query(
+          `select x.* from ${list} cross join lateral (${messageSelect(`m.type = c.type and m.channel_id = c.id and m.seq > c.truncated_seq and ${VISIBLE}`, `order by m.seq desc limit ${options.messageLimit + 1}`)}) x`,
+          [appId, viewer, ...listParams],
+        )
+      : Promise.resolve({ rows: [] }),
+    db.query(
+      `select x.* from ${list} cross join lateral (${messageSelect(`m.type = c.type and m.channel_id = c.id and m.seq > c.truncated_seq and m.pinned_at is not null and m.deleted_at is null and (m.pin_expires_at is null or m.pin_expires_at > now())`, 'order by m.pinned_at desc limit 10')}) x`,
+      [appId, viewer, ...listParams],
+    ),
+    db.query<MemberRow>(
+      `select x.* from ${list} cross join lateral (
+         select cm.*, u.name as user_name, u.image as user_image from channel_members cm
+         left join users u on u.app_id = cm.app_id and u.id = cm.user_id
+         where cm.app_id = $1 and cm.type = c.type and cm.channel_id = c.id and $2::text is not distinct from $2::text
+         order by cm.created_at, cm.user_id limit ${Math.max(options.memberLimit, 0)}) x`,
+      [appId, viewer, ...listParams],
+    ),
+    viewer
+      ? db.query<MemberRow>(
+          `select cm.*, u.name as user_name, u.image as user_image from channel_members cm
+           left join users u on u.app_id = cm.app_id and u.id = cm.user_id
+           where cm.app_id = $1 and cm.user_id = $2 and (cm.type, cm.channel_id) in (select type, id from unnest($3::text[], $4::text[]) as c(type, id))`,
+          [appId, viewer, types, ids],
+        )
+      : Promise.resolve({ rows: [] as MemberRow[] }),
+    viewer ? unreadCounts(db, appId, viewer, types, ids) : Promise.resolve(new Map<string, { unread: number; mentions: number }>()),
+    currentSyncCursor(db),
+  ]);
+
+  const byCid = <T extends { type: string; channel_id: string }>(rows: T[]) => {
+    const map = new Map<string, T[]>();
+    for (const row of rows) {
+      const key = `${row.type}:${row.channel_id}`;
+      let bucket = map.get(key);
+      if (!bucket) map.set(key, (bucket = []));
+      bucket.push(row);
+    }
+    return map;
+  };
+  const messagesBy = byCid(messages.rows as never[]);
+  const pinnedBy = byCid(pinned.rows as never[]);
+  const membersBy = byCid(members.rows);
+  const ownBy = new Map(own.rows.map((r) => [`${r.type}:${r.channel_id}`, r]));
+
+  return channels.map((channel) => {
+    const cid = `${channel.type}:${channel.id}`;
+    const channelMessages = (messagesBy.get(cid) ?? []).map((r) => toMessage(r as never));
+    const channelMembers = membersBy.get(cid) ?? [];
+    const membership = ownBy.get(cid) ?? null;
+    const reads = channelMembers.map(toReadState);
+    if (membership && !channelMembers.some((m) => m.user_id === membership.user_id)) reads.push(toReadState(membership));
+    const counts = unread.get(cid) ?? { unread: 0, mentions: 0 };
+    return {
+      channel: toChannel(channel),
+      members: channelMembers.map(toMember),
+      member_count: channel.member_count,
+      messages: channelMessages.slice(0, options.messageLimit).reverse(),
+      has_more_before: channelMessages.length > options.messageLimit,
+      has_more_after: false,
+      pinned_messages: (pinnedBy.get(cid) ?? []).map((r) => toMessage(r as never)),
+      membership: membership ? toMembership(membership) : null,
+      read: reads,
+      unread_count: membership ? counts.unread : 0,
+      unread_mentions: membership ? counts.mentions : 0,
+      cursor,
+    };
+  });
+}
+
+/** Unread and unread-mention counts of a user for a set of channels, in one query. */
+export async function unreadCounts(db: Queryable, appId: string, userId: string, types: string[], ids: string[]): Promise<Map<string, { unread: number; mentions: number }>> {
+  const result = await db.query<{ type: string; channel_id: string; unread: number; mentions: number }>(
+    `select cm.type, cm.channel_id,
+       (select count(*)::int from messages msg where ${UNREAD_CONDITION}) as unread,
+       (select count(*)::int from user_message_flags f join messages msg on msg.app_id = f.app_id and msg.id = f.message_id
+          where f.app_id = cm.app_id and f.user_id = cm.user_id and f.type = cm.type and f.channel_id = cm.channel_id and f.mentioned
+            and ${UNREAD_CONDITION}) as mentions
+     from channel_members cm join channels c on c.app_id = cm.app_id and c.type = cm.type and c.id = cm.channel_id
+     where cm.app_id = $1 and cm.user_id = $2 and (cm.type, cm.channel_id) in (select type, id from unnest($3::text[], $4::text[]) as x(type, id))`,
+    [appId, userId, types, ids],
+  );
+  return new Map(result.rows.map((r) => [`${r.type}:${r.channel_id}`, { unread: r.unread, mentions: r.mentions }]));
+}
+
+/** The sync cursor for "now": events committed after this point are returned by /v1/sync. */
+export async function currentSyncCursor(db: Queryable): Promise<string> {
+  const result = await db.query<{ xmin: string }>('select pg_snapshot_xmin(pg_current_snapshot())::text as xmin');
+  return encodeSyncCursor({ txid: result.rows[0]!.xmin, eventId: 0 });
+}

@@ -1,0 +1,168 @@
+/** Channel actions: get-or-create, get state, update, delete, truncate. See docs/subsystems/channels.md. */
+import { createHash, randomUUID } from 'node:crypto';
+import type { ChannelState, CreateChannelBody, GetChannelQuery, UpdateChannelBody } from '@parley/protocol';
+import { can } from '@parley/protocol';
+import { lockChannel } from '../db/channel-lock.js';
+import { CHANNEL_COLUMNS, findChannel, nextSeq, toChannel, type ChannelRow } from '../db/channels.js';
+import { loadMessage } from '../db/messages.js';
+import { transaction } from '../db/pool.js';
+import { ApiError, notFound, permissionDenied, validationError } from '../errors.js';
+import { EventBatch, now, userRef } from '../events/event-log.js';
+import type { AppAuth } from '../http/guards.js';
+import type { Services } from '../services.js';
+import { accessChannel, actorFor, channelTypeOf, requirePermission, writerId } from './access.js';
+import { buildStates, messageWindow } from './channel-state.js';
+import { writeChannel } from './channel-write.js';
+import { insertMembers } from './members.js';
+import { appendSystemMessage } from './system-messages.js';
+
+/** Distinct channels: the same member set, in any order, always names the same channel. */
+export function distinctChannelId(members: string[]): string {
+  const sorted = [...new Set(members)].sort();
+  return '!members-' + createHash('sha256').update(sorted.join('\u0000')).digest('base64url').slice(0, 32);
+}
+
+export async function channelState(services: Services, auth: AppAuth, channel: ChannelRow, query: GetChannelQuery): Promise<ChannelState> {
+  const viewer = auth.user?.id ?? null;
+  const [state] = await buildStates(services.pool, auth.appId, viewer, [channel], { messageLimit: 0, memberLimit: query.member_limit ?? 100 });
+  let aroundSeq = query.around_seq;
+  if (query.around_id) {
+    const target = await loadMessage(services.pool, auth.appId, viewer, query.around_id);
+    if (!target || target.cid !== `${channel.type}:${channel.id}`) throw notFound('message');
+    aroundSeq = target.seq;
+  }
+  const window = await messageWindow(services.pool, channel, viewer, {
+    limit: query.message_limit ?? 50,
+    before_seq: query.before_seq,
+    after_seq: query.after_seq,
+    around_seq: aroundSeq,
+  });
+  return { ...state!, ...window };
+}
+
+export async function doGetChannel(services: Services, auth: AppAuth, type: string, id: string, query: GetChannelQuery): Promise<ChannelState> {
+  const context = await accessChannel(services, services.pool, auth, type, id);
+  if (query.message_limit === 0) {
+    const [state] = await buildStates(services.pool, auth.appId, context.userId, [context.channel], { messageLimit: 0, memberLimit: query.member_limit ?? 100 });
+    return state!;
+  }
+  return channelState(services, auth, context.channel, query);
+}
+
+/** POST /v1/channels: returns the existing channel or creates it (concurrent creators get one channel). */
+export async function doGetOrCreateChannel(services: Services, auth: AppAuth, body: CreateChannelBody): Promise<{ state: ChannelState; created: boolean }> {
+  const creator = auth.user?.id ?? null;
+  const channelType = await channelTypeOf(services, services.pool, auth.appId, body.type);
+  let members = body.members ? [...new Set(body.members)] : [];
+  if (creator && members.length > 0 && !members.includes(creator)) members = [creator, ...members];
+  const distinct = body.id === undefined && members.length > 0;
+  const id = body.id ?? (distinct ? distinctChannelId(members) : randomUUID());
+  if (creator && members.length === 0) members = [creator];
+
+  const existing = await findChannel(services.pool, auth.appId, body.type, id);
+  if (existing) return { state: await openExisting(services, auth, body, existing), created: false };
+
+  if (!can(actorFor(auth, null), 'create_channel', channelType)) throw permissionDenied('missing permission create_channel');
+  const { min_members: min, max_members: max } = channelType.config;
+  if (max !== null && members.length > max) throw new ApiError('TOO_MANY_MEMBERS', `a ${body.type} channel has at most ${max} members`, { max_members: max });
+  if (min !== null && members.length < min) throw new ApiError('TOO_FEW_MEMBERS', `a ${body.type} channel needs at least ${min} members`, { min_members: min });
+
+  const events = new EventBatch(auth.appId);
+  const created = await transaction(services.pool, async (tx) => {
+    await lockChannel(tx, auth.appId, body.type, id);
+    const inserted = await tx.query<ChannelRow>(
+      `insert into channels (app_id, type, id, name, image, custom, created_by, is_distinct, last_seq)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, 1) on conflict do nothing returning ${CHANNEL_COLUMNS}`,
+      [auth.appId, body.type, id, body.name ?? null, body.image ?? null, body.custom ?? {}, creator, distinct],
+    );
+    const row = inserted.rows[0];
+    if (!row) return null; // created concurrently: it is committed now that we hold the lock
+    const memberRows = await insertMembers(tx, auth.appId, row, members.map((userId) => ({ userId, role: userId === creator ? 'owner' : 'member' })));
+    const channel = (await findChannel(tx, auth.appId, body.type, id))!;
+    await events.channelEvent(tx, body.type, id, 1, {
+      type: 'channel.created',
+      created_at: now(),
+      user: creator ? userRef(auth.user!) : null,
+      channel: toChannel(channel),
+    });
+    for (const member of memberRows) {
+      if (member.user_id === creator) continue;
+      await events.userEvent(tx, member.user_id, { type: 'notification.added_to_channel', created_at: now(), cid: `${body.type}:${id}`, channel: toChannel(channel), user: creator ? userRef(auth.user!) : null });
+    }
+    return channel;
+  });
+  if (!created) {
+    const row = (await findChannel(services.pool, auth.appId, body.type, id))!;
+    return { state: await openExisting(services, auth, body, row), created: false };
+  }
+  await events.publish(services.broker);
+  return { state: await channelState(services, auth, created, { message_limit: body.message_limit, member_limit: body.member_limit }), created: true };
+}
+
+async function openExisting(services: Services, auth: AppAuth, body: CreateChannelBody, row: ChannelRow): Promise<ChannelState> {
+  const context = await accessChannel(services, services.pool, auth, row.type, row.id);
+  return channelState(services, auth, context.channel, { message_limit: body.message_limit, member_limit: body.member_limit });
+}
+
+/** PATCH: `set` name/image/custom (update_channel) and frozen (freeze_channel); `unset` removes fields or custom keys. */
+export async function doUpdateChannel(services: Services, auth: AppAuth, type: string, id: string, body: UpdateChannelBody) {
+  return writeChannel(services, auth, type, id, async (tx, context, events) => {
+    const set = body.set ?? {};
+    const unset = body.unset ?? [];
+    const touchesInfo = Object.keys(set).some((k) => k !== 'frozen') || unset.length > 0;
+    if (touchesInfo) requirePermission(context, 'update_channel');
+    if (set.frozen !== undefined) requirePermission(context, 'freeze_channel');
+    for (const field of unset) if (field === 'frozen' || field === 'type' || field === 'id') throw validationError(`unset`, `cannot unset ${field}`);
+    const before = context.channel;
+    const name = 'name' in set ? (set.name ?? null) : unset.includes('name') ? null : before.name;
+    const image = 'image' in set ? (set.image ?? null) : unset.includes('image') ? null : before.image;
+    const custom = { ...before.custom, ...(set.custom ?? {}) };
+    for (const field of unset) if (field !== 'name' && field !== 'image') delete custom[field.replace(/^custom\./, '')];
+    const frozen = set.frozen ?? before.frozen;
+
+    const seq = await nextSeq(tx, context.appId, type, id);
+    const updated = (
+      await tx.query<ChannelRow>(
+        `update channels set name = $4, image = $5, custom = $6, frozen = $7, updated_at = now()
+         where app_id = $1 and type = $2 and id = $3 returning ${CHANNEL_COLUMNS}`,
+        [context.appId, type, id, name, image, custom, frozen],
+      )
+    ).rows[0]!;
+    const actor = auth.user ? userRef(auth.user) : null;
+    const frozenChanged = frozen !== before.frozen;
+    const eventType = frozenChanged && !touchesInfo ? (frozen ? 'channel.frozen' : 'channel.unfrozen') : 'channel.updated';
+    await events.channelEvent(tx, type, id, seq, { type: eventType, created_at: now(), user: actor, channel: toChannel(updated) });
+    if (name !== before.name && name) {
+      await appendSystemMessage(tx, context, events, `${auth.user?.name ?? auth.user?.id ?? 'An admin'} renamed the channel to ${name}`);
+    }
+    return (await findChannel(tx, context.appId, type, id))!;
+  });
+}
+
+export async function doDeleteChannel(services: Services, auth: AppAuth, type: string, id: string) {
+  return writeChannel(services, auth, type, id, async (tx, context, events) => {
+    requirePermission(context, 'delete_channel');
+    const seq = await nextSeq(tx, context.appId, type, id);
+    const deleted = (
+      await tx.query<ChannelRow>(`update channels set deleted_at = now(), updated_at = now() where app_id = $1 and type = $2 and id = $3 returning ${CHANNEL_COLUMNS}`, [context.appId, type, id])
+    ).rows[0]!;
+    await events.channelEvent(tx, type, id, seq, { type: 'channel.deleted', created_at: now(), user: auth.user ? userRef(auth.user) : null, channel: toChannel(deleted) });
+    return toChannel(deleted);
+  });
+}
+
+/** Truncate: every message up to now disappears from reads for everyone (kept in the table for audit). */
+export async function doTruncateChannel(services: Services, auth: AppAuth, type: string, id: string) {
+  return writeChannel(services, auth, type, id, async (tx, context, events) => {
+    requirePermission(context, 'truncate_channel');
+    const seq = await nextSeq(tx, context.appId, type, id);
+    const truncated = (
+      await tx.query<ChannelRow>(
+        `update channels set truncated_seq = $4, last_message_at = null, updated_at = now() where app_id = $1 and type = $2 and id = $3 returning ${CHANNEL_COLUMNS}`,
+        [context.appId, type, id, seq],
+      )
+    ).rows[0]!;
+    await events.channelEvent(tx, type, id, seq, { type: 'channel.truncated', created_at: now(), user: auth.user ? userRef(auth.user) : null, channel: toChannel(truncated) });
+    return toChannel(truncated);
+  });
+}

@@ -1,0 +1,227 @@
+/**
+ * Sending a message: validate, authorize, then in one transaction take the next seq, insert,
+ * update the thread parent, unhide, move the sender's read pointer, flag mentions and append the
+ * events; publish after commit. Idempotent by client_msg_id. See docs/subsystems/sending-messages.md.
+ */
+import { createHash } from 'node:crypto';
+import { MAX_ATTACHMENTS, type Message, type SendMessageBody } from '@parley/protocol';
+import { uuidv7 } from 'uuidv7';
+import type pg from 'pg';
+import { nextSeq } from '../db/channels.js';
+import { forEvent, loadMessage, type MessageRow } from '../db/messages.js';
+import type { Queryable } from '../db/pool.js';
+import { DEFAULT_LIMITS } from '../engines/rate-limiter.js';
+import { ApiError, notFound, permissionDenied, validationError } from '../errors.js';
+import { now, userRef, type EventBatch } from '../events/event-log.js';
+import type { AppAuth } from '../http/guards.js';
+import type { Services } from '../services.js';
+import { allowed, requireNotFrozen, requirePermission, writerId, type ChannelContext } from './access.js';
+import { writeChannel } from './channel-write.js';
+import { renderMarkdown } from './markdown.js';
+
+export interface SendResult {
+  message: Message;
+  /** false when this was a retry of an earlier send (same key, same body). */
+  created: boolean;
+}
+
+/** Thrown inside the transaction to roll it back and answer with the original message. */
+class Replay extends Error {
+  constructor(readonly existing: { id: string; request_hash: string | null }) {
+    super('replay');
+  }
+}
+
+function requestHash(type: string, id: string, body: SendMessageBody): string {
+  const { client_msg_id: _ignored, ...rest } = body;
+  const canonical = JSON.stringify([type, id, Object.keys(rest).sort().map((k) => [k, rest[k as keyof typeof rest]])]);
+  return createHash('sha256').update(canonical).digest('base64url');
+}
+
+export function validateContent(text: string, attachments: unknown[] | undefined, maxLength: number): void {
+  if (text.trim() === '' && (attachments?.length ?? 0) === 0) throw new ApiError('EMPTY_MESSAGE', 'a message needs text or an attachment');
+  const length = [...text].length;
+  if (length > maxLength) throw new ApiError('MESSAGE_TOO_LONG', `text is ${length} characters; the limit is ${maxLength}`, { max_message_length: maxLength, length });
+  if ((attachments?.length ?? 0) > MAX_ATTACHMENTS) {
+    throw new ApiError('TOO_MANY_ATTACHMENTS', `at most ${MAX_ATTACHMENTS} attachments`, { max_attachments: MAX_ATTACHMENTS });
+  }
+}
+
+async function findByClientId(db: Queryable, appId: string, userId: string, clientMsgId: string) {
+  const result = await db.query<{ id: string; request_hash: string | null }>(
+    'select id, request_hash from messages where app_id = $1 and user_id = $2 and client_msg_id = $3',
+    [appId, userId, clientMsgId],
+  );
+  return result.rows[0];
+}
+
+async function replay(services: Services, auth: AppAuth, existing: { id: string; request_hash: string | null }, hash: string): Promise<SendResult> {
+  if (existing.request_hash !== hash) throw new ApiError('IDEMPOTENCY_KEY_REUSED', 'this client_msg_id was used for a different message');
+  const message = await loadMessage(services.pool, auth.appId, auth.user?.id ?? null, existing.id);
+  if (!message) throw notFound('message');
+  return { message, created: false };
+}
+
+/** @mentions: explicit ids and `@id` tokens in the text, kept only when they are members. */
+async function resolveMentions(tx: Queryable, context: ChannelContext, text: string, explicit: string[] = []): Promise<string[]> {
+  const fromText = [...text.matchAll(/(?:^|[^\w])@([A-Za-z0-9_@.|=+!-]{1,128})/g)].map((m) => m[1]!.replace(/[.!]+$/, ''));
+  const candidates = [...new Set([...explicit, ...fromText])];
+  if (candidates.length === 0) return [];
+  const result = await tx.query<{ user_id: string }>(
+    'select user_id from channel_members where app_id = $1 and type = $2 and channel_id = $3 and user_id = any($4::text[]) order by user_id',
+    [context.appId, context.channel.type, context.channel.id, candidates],
+  );
+  return result.rows.map((r) => r.user_id);
+}
+
+async function checkBlocked(tx: Queryable, context: ChannelContext, userId: string): Promise<void> {
+  if (!context.channel.is_distinct) return;
+  const blocked = await tx.query(
+    `select 1 from user_blocks b join channel_members m on m.app_id = b.app_id and m.type = $2 and m.channel_id = $3
+     where b.app_id = $1 and ((b.user_id = $4 and b.blocked_user_id = m.user_id) or (b.blocked_user_id = $4 and b.user_id = m.user_id)) limit 1`,
+    [context.appId, context.channel.type, context.channel.id, userId],
+  );
+  if ((blocked.rowCount ?? 0) > 0) throw new ApiError('USER_BLOCKED', 'you cannot message this user');
+}
+
+async function checkSlowMode(tx: Queryable, context: ChannelContext, userId: string): Promise<void> {
+  const seconds = context.channelType.config.slow_mode_seconds;
+  if (!seconds || allowed(context, 'skip_slow_mode')) return;
+  const last = await tx.query<{ wait: number }>(
+    `select ceil(extract(epoch from (max(created_at) + make_interval(secs => $5) - now())))::int as wait
+     from messages where app_id = $1 and type = $2 and channel_id = $3 and user_id = $4 and created_at > now() - make_interval(secs => $5)`,
+    [context.appId, context.channel.type, context.channel.id, userId, seconds],
+  );
+  const wait = last.rows[0]?.wait;
+  if (wait !== null && wait !== undefined && wait > 0) throw new ApiError('SLOW_MODE', `slow mode: wait ${wait} s`, { slow_mode_seconds: seconds }, wait);
+}
+
+async function loadParent(tx: Queryable, context: ChannelContext, id: string | undefined, what: string): Promise<MessageRow | null> {
+  if (!id) return null;
+  const result = await tx.query<MessageRow>(
+    'select * from messages where app_id = $1 and id = $2 and type = $3 and channel_id = $4 and seq > $5',
+    [context.appId, id, context.channel.type, context.channel.id, context.channel.truncated_seq],
+  );
+  const row = result.rows[0];
+  if (!row) throw validationError(what, 'names no message of this channel');
+  return row;
+}
+
+export async function doSendMessage(services: Services, auth: AppAuth, type: string, id: string, body: SendMessageBody, idempotencyKey?: string): Promise<SendResult> {
+  if (body.client_msg_id && idempotencyKey && body.client_msg_id !== idempotencyKey) {
+    throw validationError('client_msg_id', 'differs from the Idempotency-Key header');
+  }
+  const clientMsgId = body.client_msg_id ?? idempotencyKey ?? null;
+  const hash = requestHash(type, id, body);
+  const senderId = auth.user?.id;
+  if (clientMsgId && senderId) {
+    const existing = await findByClientId(services.pool, auth.appId, senderId, clientMsgId);
+    if (existing) return replay(services, auth, existing, hash);
+  }
+  if (senderId && auth.kind === 'user') {
+    const app = await services.apps.get(auth.appId);
+    const limit = app?.settings.limits?.messages_per_minute_per_user ?? DEFAULT_LIMITS.messages_per_minute_per_user;
+    const hit = await services.rateLimiter.hit(`m:${auth.appId}:${senderId}`, limit, 60).catch(() => null);
+    if (hit && !hit.allowed) throw new ApiError('RATE_LIMITED', `at most ${limit} messages a minute`, undefined, hit.retryAfter);
+  }
+
+  try {
+    return await writeChannel(services, auth, type, id, async (tx, context, events) => {
+      const userId = writerId(context);
+      requirePermission(context, body.parent_id ? 'send_reply' : 'send_message');
+      requireNotFrozen(context);
+      const config = context.channelType.config;
+      const text = body.text ?? '';
+      validateContent(text, body.attachments, config.max_message_length);
+      if (body.attachments?.length && !config.uploads && body.attachments.some((a) => a.type !== 'link')) throw permissionDenied('attachments are disabled for this channel type');
+      await checkBlocked(tx, context, userId);
+      await checkSlowMode(tx, context, userId);
+      if (clientMsgId) {
+        const existing = await findByClientId(tx, context.appId, userId, clientMsgId);
+        if (existing) throw new Replay(existing);
+      }
+      const parent = await loadParent(tx, context, body.parent_id, 'parent_id');
+      if (parent && (!config.replies || parent.parent_id || parent.deleted_at)) {
+        if (!config.replies) throw permissionDenied('replies are disabled for this channel type');
+        throw validationError('parent_id', 'must name a top-level message that is not deleted');
+      }
+      const quoted = await loadParent(tx, context, body.quoted_message_id, 'quoted_message_id');
+      if (quoted && !config.quotes) throw permissionDenied('quotes are disabled for this channel type');
+      const mentions = await resolveMentions(tx, context, text, body.mentioned_user_ids);
+      return insertMessage(tx, context, events, { userId, body, text, clientMsgId, hash, parent, mentions });
+    });
+  } catch (error) {
+    if (error instanceof Replay) return replay(services, auth, error.existing, hash);
+    // The same client_msg_id used concurrently in another channel: the unique index decides.
+    if ((error as { code?: string }).code === '23505' && clientMsgId && senderId) {
+      const existing = await findByClientId(services.pool, auth.appId, senderId, clientMsgId);
+      if (existing) return replay(services, auth, existing, hash);
+    }
+    throw error;
+  }
+}
+
+interface NewMessage {
+  userId: string;
+  body: SendMessageBody;
+  text: string;
+  clientMsgId: string | null;
+  hash: string;
+  parent: MessageRow | null;
+  mentions: string[];
+}
+
+async function insertMessage(tx: pg.PoolClient, context: ChannelContext, events: EventBatch, m: NewMessage): Promise<SendResult> {
+  const { appId, channel } = context;
+  const seq = await nextSeq(tx, appId, channel.type, channel.id);
+  const id = uuidv7();
+  const inChannel = !m.parent || m.body.show_in_channel === true;
+  const inserted = await tx.query<{ created_at: Date }>(
+    `insert into messages (app_id, id, type, channel_id, seq, user_id, kind, text, html, attachments, custom, parent_id, show_in_channel,
+       quoted_message_id, mentioned_user_ids, silent, client_msg_id, request_hash)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) returning created_at`,
+    [appId, id, channel.type, channel.id, seq, m.userId, m.parent ? 'reply' : 'regular', m.text, renderMarkdown(m.text),
+      JSON.stringify(m.body.attachments ?? []), m.body.custom ?? {}, m.parent?.id ?? null, m.parent ? m.body.show_in_channel === true : false,
+      m.body.quoted_message_id ?? null, m.mentions, m.body.silent === true, m.clientMsgId, m.hash],
+  );
+  const createdAt = inserted.rows[0]!.created_at;
+  if (inChannel) {
+    await tx.query('update channels set last_message_at = $4 where app_id = $1 and type = $2 and id = $3', [appId, channel.type, channel.id, createdAt]);
+    // A new message brings a hidden channel back for everyone.
+    await tx.query('update channel_members set hidden = false where app_id = $1 and type = $2 and channel_id = $3 and hidden', [appId, channel.type, channel.id]);
+  }
+  // Sending reads everything up to one's own message.
+  await tx.query(
+    `update channel_members set last_read_seq = $5, last_read_at = $6, last_delivered_seq = greatest(last_delivered_seq, $5)
+     where app_id = $1 and type = $2 and channel_id = $3 and user_id = $4 and last_read_seq < $5`,
+    [appId, channel.type, channel.id, m.userId, seq, createdAt],
+  );
+  if (m.mentions.length > 0) {
+    await tx.query(
+      `insert into user_message_flags (app_id, user_id, message_id, type, channel_id, seq, mentioned)
+       select $1, unnest($2::text[]), $3, $4, $5, $6, true on conflict (app_id, user_id, message_id) do update set mentioned = true`,
+      [appId, m.mentions, id, channel.type, channel.id, seq],
+    );
+  }
+  const message = (await loadMessage(tx, appId, m.userId, id))!;
+  const actor = userRef(message.user);
+  await events.channelEvent(tx, channel.type, channel.id, seq, { type: 'message.new', created_at: now(), user: actor, message: forEvent(message) });
+  if (m.parent) {
+    const parentSeq = await nextSeq(tx, appId, channel.type, channel.id);
+    await tx.query(
+      `update messages set reply_count = reply_count + 1, last_reply_at = $3,
+         thread_participants = case when $4 = any(thread_participants) then thread_participants else array_append(thread_participants, $4) end
+       where app_id = $1 and id = $2`,
+      [appId, m.parent.id, createdAt, m.userId],
+    );
+    const parent = (await loadMessage(tx, appId, null, m.parent.id))!;
+    await events.channelEvent(tx, channel.type, channel.id, parentSeq, { type: 'message.updated', created_at: now(), user: actor, message: forEvent(parent) });
+  }
+  if (inChannel) {
+    const members = await tx.query<{ user_id: string }>('select user_id from channel_members where app_id = $1 and type = $2 and channel_id = $3 and user_id <> $4', [appId, channel.type, channel.id, m.userId]);
+    for (const member of members.rows) {
+      events.notify(member.user_id, { type: 'notification.message_new', created_at: now(), cid: message.cid, user: actor, message: forEvent(message) });
+    }
+  }
+  return { message, created: true };
+}

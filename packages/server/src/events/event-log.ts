@@ -1,0 +1,57 @@
+/**
+ * The event log. Every mutation writes its events in the same transaction as its rows
+ * (`append`), then publishes them after commit (`publish`). See docs/subsystems/events.md.
+ */
+import type { UserRef } from '@parley/protocol';
+import { channelTopic, userTopic, type Broker, type BrokerMessage } from '../engines/broker.js';
+import type { Queryable } from '../db/pool.js';
+
+export type ParleyEvent = Record<string, unknown> & { type: string; created_at: string };
+
+interface Pending {
+  topic: string;
+  message: BrokerMessage;
+}
+
+/** Collects what a transaction will publish once it has committed. */
+export class EventBatch {
+  readonly pending: Pending[] = [];
+  constructor(readonly appId: string) {}
+
+  /** A channel event with its seq: stored in the log and published to the channel's watchers. */
+  async channelEvent(db: Queryable, type: string, channelId: string, seq: number, event: ParleyEvent): Promise<ParleyEvent> {
+    const full: ParleyEvent = { ...event, cid: `${type}:${channelId}`, seq };
+    await db.query('insert into events (app_id, type, channel_id, seq, event) values ($1, $2, $3, $4, $5)', [this.appId, type, channelId, seq, full]);
+    this.pending.push({ topic: channelTopic(this.appId, type, channelId), message: { appId: this.appId, event: full, offset: seq } });
+    return full;
+  }
+
+  /** A personal event kept in the log (sync returns it to that user only). */
+  async userEvent(db: Queryable, userId: string, event: ParleyEvent): Promise<void> {
+    await db.query('insert into events (app_id, target_user_id, event) values ($1, $2, $3)', [this.appId, userId, event]);
+    this.notify(userId, event);
+  }
+
+  /** A personal notification that is not logged (derivable from channel events on sync). */
+  notify(userId: string, event: ParleyEvent): void {
+    this.pending.push({ topic: userTopic(this.appId, userId), message: { appId: this.appId, event } });
+  }
+
+  /** Ephemeral channel event (typing): published, never stored, no seq. */
+  ephemeral(type: string, channelId: string, event: ParleyEvent): void {
+    this.pending.push({ topic: channelTopic(this.appId, type, channelId), message: { appId: this.appId, event: { ...event, cid: `${type}:${channelId}` } } });
+  }
+
+  /** Publishes in order; call only after commit. */
+  async publish(broker: Broker): Promise<void> {
+    for (const { topic, message } of this.pending) await broker.publish(topic, message);
+  }
+}
+
+export function now(): string {
+  return new Date().toISOString();
+}
+
+export function userRef(user: { id: string; name: string | null; image: string | null } | null): UserRef | null {
+  return user ? { id: user.id, name: user.name, image: user.image } : null;
+}
