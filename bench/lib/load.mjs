@@ -5,13 +5,7 @@
  */
 import autocannon from 'autocannon';
 import { cpuSeconds } from './cpu.mjs';
-
-function percentile(sorted, p) {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
-}
-
-const round = (value, digits = 2) => (value === null ? null : Number(value.toFixed(digits)));
+import { summarize } from './latency.mjs';
 
 /**
  * Options: url, duration (s), connections, headers, overallRate (req/s offered; note autocannon
@@ -26,12 +20,9 @@ export function load({ url, duration, connections, headers = {}, overallRate, pi
     const instance = autocannon({ url, duration, connections, headers, overallRate, timeout: 10 }, (error, result) => {
       if (error) return reject(error);
       const cpuAfter = pid ? cpuSeconds(pid) : null;
-      const sorted = Float64Array.from(durations).sort();
       resolve({
         rps: Math.round(result.requests.average),
-        p50_ms: round(percentile(sorted, 0.5)),
-        p99_ms: round(percentile(sorted, 0.99)),
-        max_ms: round(sorted.at(-1) ?? null),
+        ...summarize(durations),
         requests: result.requests.total,
         non2xx: result.non2xx,
         errors: result.errors,

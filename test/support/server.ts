@@ -39,7 +39,7 @@ export interface TestServer {
 /** A real server on its own fresh database of the run's PostgreSQL; requests go through Fastify's inject. */
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const database = await createTestDatabase();
-  const config = loadConfig({ PARLEY_ADMIN_TOKEN: ADMIN_TOKEN, LOG_LEVEL: 'silent', DATABASE_URL: database.url, ...env });
+  const config = loadConfig({ PARLEY_ADMIN_TOKEN: ADMIN_TOKEN, LOG_LEVEL: process.env.PARLEY_TEST_LOG_LEVEL ?? 'silent', DATABASE_URL: database.url, ...env });
   const server = await createServer({ config, databaseUrl: database.url });
   await server.app.ready();
 

@@ -16,7 +16,7 @@ beforeAll(async () => {
   app = await t.createApp('forgery');
   other = await t.createApp('other');
 });
-afterAll(() => t.close());
+afterAll(() => t?.close());
 
 const now = () => Math.floor(Date.now() / 1000);
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -57,6 +57,18 @@ describe('valid app-key tokens (control)', () => {
     expect(response.status).toBe(200);
     expect(response.body.user.id).toBe(id);
     expect(await userRow(app.appId, id)).toMatchObject({ id, deactivated_at: null, deleted_at: null });
+  });
+
+  it("accepts a new user's first requests even when they arrive together", async () => {
+    for (let round = 0; round < 5; round++) {
+      const id = freshId('burst');
+      const token = await app.token(id);
+      const responses = await Promise.all(Array.from({ length: 8 }, () => me(token)));
+      for (const response of responses) {
+        expect(response.status, JSON.stringify(response.body)).toBe(200);
+        expect(response.body.user.id).toBe(id);
+      }
+    }
   });
 
   it('lets a server token act as an existing user through X-Parley-User', async () => {

@@ -25,7 +25,7 @@ export const Channel = Type.Object(
     deleted_at: NullableTimestamp,
     truncated_seq: Type.Integer(),
   },
-  { $id: 'Channel' },
+
 );
 export type Channel = Static<typeof Channel>;
 
@@ -38,7 +38,7 @@ export const Member = Type.Object(
     created_at: Timestamp,
     updated_at: Timestamp,
   },
-  { $id: 'Member' },
+
 );
 export type Member = Static<typeof Member>;
 
@@ -78,7 +78,7 @@ export const ChannelState = Type.Object(
     unread_mentions: Type.Integer(),
     cursor: Type.String(),
   },
-  { $id: 'ChannelState' },
+
 );
 export type ChannelState = Static<typeof ChannelState>;
 

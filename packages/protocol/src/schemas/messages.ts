@@ -78,7 +78,7 @@ export const Message = Type.Object(
     updated_at: Timestamp,
     custom: Custom,
   },
-  { $id: 'Message' },
+
 );
 export type Message = Static<typeof Message>;
 

@@ -118,8 +118,11 @@ export class Authenticator {
     if (!user) {
       if (!isUserId(userId)) throw unauthorized('not a valid user id');
       const generation = this.usersGeneration;
-      user = create ? await ensureUser(this.pool, appId, userId) : await findUser(this.pool, appId, userId);
-      if (!user) throw unauthorized('X-Parley-User names no user');
+      user = create ? await ensureUser(this.pool, appId, userId) : undefined;
+      // ensureUser finds no row when a concurrent first request inserted the same user after its
+      // snapshot (ON CONFLICT DO NOTHING, then a select that cannot see that insert): read it again.
+      user ??= await findUser(this.pool, appId, userId);
+      if (!user) throw unauthorized(create ? 'user not found' : 'X-Parley-User names no user');
       if (generation === this.usersGeneration) this.users.set(cacheKey, user);
     }
     if (user.deactivated_at || user.deleted_at) throw unauthorized('user is deactivated');

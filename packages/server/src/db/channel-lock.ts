@@ -7,5 +7,5 @@ import type { Queryable } from './pool.js';
  * return each channel's events in seq order (docs/subsystems/events.md).
  */
 export async function lockChannel(db: Queryable, appId: string, type: string, id: string): Promise<void> {
-  await db.query('select pg_advisory_xact_lock(hashtextextended($1, 7261))', [`${appId}\u0000${type}\u0000${id}`]);
+  await db.query('select pg_advisory_xact_lock(hashtextextended($1, 7261))', [`${appId}/${type}/${id}`]);
 }

@@ -9,6 +9,9 @@ import { registerAppSettingsRoutes } from './routes/app-settings.js';
 import { registerAppRoutes } from './routes/apps.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerUserRoutes } from './routes/users.js';
+import { registerChannelRoutes } from './routes/channels.js';
+import { registerMessageRoutes } from './routes/messages.js';
+import { registerMeRoutes } from './routes/me.js';
 import { validatorCompiler } from './validation.js';
 
 export interface RouteInfo {
@@ -59,5 +62,8 @@ export async function buildHttpApp(services: Services): Promise<FastifyInstance>
   registerAppRoutes(app, services);
   registerAppSettingsRoutes(app, services);
   registerUserRoutes(app, services);
+  registerChannelRoutes(app, services);
+  registerMessageRoutes(app, services);
+  registerMeRoutes(app, services);
   return app;
 }

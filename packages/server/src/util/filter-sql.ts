@@ -14,6 +14,8 @@ export interface FieldSpec {
   type: FieldType;
   /** Case-insensitive prefix match for `$autocomplete` / `$prefix` (the expression is lower-cased). */
   prefix?: boolean;
+  /** A field that is not a column (e.g. channel `members`): compiles its own condition. */
+  compile?: (condition: unknown, params: SqlParams) => string;
 }
 
 export interface FilterSchema {
@@ -143,7 +145,8 @@ export function compileFilter(filter: unknown, schema: FilterSchema, params: Sql
       const inner = condition.map((c) => `(${compileFilter(c, schema, params, depth + 1)})`);
       parts.push(`(${inner.join(field === '$and' ? ' and ' : ' or ')})`);
     } else if (Object.prototype.hasOwnProperty.call(schema.fields, field)) {
-      parts.push(knownField(field, schema.fields[field]!, condition, params));
+      const spec = schema.fields[field]!;
+      parts.push(spec.compile ? spec.compile(condition, params) : knownField(field, spec, condition, params));
     } else if (schema.customColumn && (field.startsWith('custom.') || !field.startsWith('$'))) {
       parts.push(customField(schema.customColumn, field.startsWith('custom.') ? field.slice(7) : field, condition, params));
     } else {

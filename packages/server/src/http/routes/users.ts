@@ -15,6 +15,8 @@ import {
 } from '@parley/protocol';
 import { doDeleteUser, doGetUser, doQueryUsers, doSetDeactivated, doUpdateUser, doUpsertUsers } from '../../actions/users.js';
 import { mintToken } from '../../auth/sign.js';
+import { listBlocks } from '../../actions/blocks.js';
+import { doUnread } from '../../actions/read-state.js';
 import { findKey } from '../../db/apps.js';
 import { toUser } from '../../db/users.js';
 import { unauthorized } from '../../errors.js';
@@ -63,14 +65,19 @@ export function registerUserRoutes(app: FastifyInstance, services: Services): vo
     },
     async (request) => doDeleteUser(services, appAuth(request), request.params.id, request.query),
   );
-  app.get('/v1/me', { config: { auth: 'user' }, schema: { tags, summary: 'Own user, unread totals, mutes, blocks, devices', response: { 200: MeResponse } } }, async (request) => ({
-    user: toUser(actingUser(request)),
-    total_unread_count: 0,
-    unread_channels: 0,
-    mutes: [],
-    blocks: [],
-    devices: [],
-  }));
+  app.get('/v1/me', { config: { auth: 'user' }, schema: { tags, summary: 'Own user, unread totals, mutes, blocks, devices', response: { 200: MeResponse } } }, async (request) => {
+    const user = actingUser(request);
+    const auth = appAuth(request);
+    const [unread, blocks] = await Promise.all([doUnread(services, auth), listBlocks(services, auth.appId, user.id)]);
+    return {
+      user: toUser(user),
+      total_unread_count: unread.total_unread_count,
+      unread_channels: unread.unread_channels,
+      mutes: [],
+      blocks: blocks.blocks,
+      devices: [],
+    };
+  });
   app.post<{ Body: CreateTokenBody }>(
     '/v1/tokens',
     { config: { auth: 'server' }, schema: { tags: ['auth'], summary: 'Mint a user token signed with the calling key', body: CreateTokenBody, response: { 201: TokenResponse } } },

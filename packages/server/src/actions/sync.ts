@@ -1,0 +1,69 @@
+/**
+ * POST /v1/sync: the caller's events since a cursor, in commit order, filtered like reads.
+ * See docs/subsystems/events.md for why txid + snapshot xmin gives a gapless, ordered cursor.
+ */
+import { ApiError } from '../errors.js';
+import type { AppAuth } from '../http/guards.js';
+import type { Services } from '../services.js';
+import { decodeSyncCursor, encodeSyncCursor } from './sync-cursor.js';
+
+const PAGE = 500;
+export const DEFAULT_RETENTION_DAYS = 30;
+
+interface LoggedEvent {
+  event_id: number;
+  event: Record<string, unknown> & { message?: { id: string } };
+}
+
+export async function doSync(services: Services, auth: AppAuth, body: { cids?: string[]; since?: string }) {
+  const userId = auth.user!.id;
+  const snapshot = await services.pool.query<{ xmin: string }>('select pg_snapshot_xmin(pg_current_snapshot())::text as xmin');
+  const xmin = snapshot.rows[0]!.xmin;
+  if (!body.since) return { events: [], cursor: encodeSyncCursor({ txid: xmin, eventId: 0 }), has_more: false };
+
+  const cursor = decodeSyncCursor(body.since);
+  const app = await services.apps.get(auth.appId);
+  const retentionDays = app?.settings.event_retention_days ?? DEFAULT_RETENTION_DAYS;
+  if (Date.now() - cursor.issuedAt > retentionDays * 86_400_000) {
+    throw new ApiError('RESYNC_REQUIRED', `the cursor is older than the ${retentionDays}-day event window; reload channel state`);
+  }
+  const upto = cursor.upto ?? xmin;
+  const result = await services.pool.query<LoggedEvent>(
+    `select e.event_id, e.event from events e
+     where e.app_id = $1 and e.txid >= $2::xid8 and e.txid < $3::xid8 and e.event_id > $4
+       and (e.target_user_id = $5
+         or (e.target_user_id is null and exists (
+               select 1 from channel_members cm where cm.app_id = e.app_id and cm.type = e.type and cm.channel_id = e.channel_id
+                 and cm.user_id = $5 and e.created_at >= cm.created_at)
+             and ($6::text[] is null or (e.type || ':' || e.channel_id) = any($6::text[]))))
+     order by e.event_id limit ${PAGE + 1}`,
+    [auth.appId, cursor.txid, upto, cursor.upto ? cursor.eventId : 0, userId, body.cids ?? null],
+  );
+  const page = result.rows.slice(0, PAGE);
+  const hasMore = result.rows.length > PAGE;
+  const events = await redactDeleted(services, auth.appId, page.map((r) => r.event));
+  const next = hasMore
+    ? encodeSyncCursor({ txid: cursor.txid, upto, eventId: page[page.length - 1]!.event_id, issuedAt: cursor.issuedAt })
+    : encodeSyncCursor({ txid: upto, eventId: 0 });
+  return { events, cursor: next, has_more: hasMore };
+}
+
+/** Events logged before a message was deleted still carry its text: serve them as tombstones. */
+async function redactDeleted(services: Services, appId: string, events: LoggedEvent['event'][]) {
+  const ids = [...new Set(events.map((e) => e.message?.id).filter((id): id is string => typeof id === 'string'))];
+  if (ids.length === 0) return events;
+  const deleted = await services.pool.query<{ id: string; deleted_at: Date | null }>(
+    `select id, deleted_at from messages where app_id = $1 and id = any($2::uuid[]) and deleted_at is not null
+     union all select x.id::uuid, now() from unnest($2::uuid[]) as x(id) where not exists (select 1 from messages where app_id = $1 and id = x.id)`,
+    [appId, ids],
+  );
+  const gone = new Map(deleted.rows.map((r) => [r.id, r.deleted_at?.toISOString() ?? new Date().toISOString()]));
+  return events.map((event) => {
+    const message = event.message as Record<string, unknown> | undefined;
+    if (!message || !gone.has(message.id as string) || message.type === 'deleted') return event;
+    return {
+      ...event,
+      message: { ...message, type: 'deleted', text: '', html: '', attachments: [], custom: {}, mentioned_users: [], quoted_message: null, quoted_message_id: null, deleted_at: message.deleted_at ?? gone.get(message.id as string) },
+    };
+  });
+}
