@@ -10,11 +10,12 @@ import './lib/processes.mjs'; // installs the exit/signal handlers before anythi
 
 const scenariosDir = new URL('./scenarios/', import.meta.url);
 const scenarios = readdirSync(scenariosDir).filter((f) => f.endsWith('.mjs')).map((f) => f.slice(0, -4)).sort();
+const importScenario = (name) => import(new URL(`${name}.mjs`, scenariosDir));
 
-function usage(message) {
+async function usage(message) {
   if (message) console.error(`bench: ${message}`);
-  console.error('usage: npm run bench -- <scenario> [--duration s] [--connections n]');
-  console.error(`scenarios: ${scenarios.join(', ')}`);
+  console.error('usage: npm run bench -- <scenario> [--duration s] [--connections n]\nscenarios:');
+  for (const name of scenarios) console.error(`  ${name.padEnd(16)} ${(await importScenario(name)).description ?? ''}`);
   process.exit(2);
 }
 
@@ -22,26 +23,26 @@ let parsed;
 try {
   parsed = parseArgs({ allowPositionals: true, options: { duration: { type: 'string' }, connections: { type: 'string' } } });
 } catch (error) {
-  usage(error.message);
+  await usage(error.message);
 }
 const [name] = parsed.positionals;
-if (!name || !scenarios.includes(name)) usage(name ? `unknown scenario "${name}"` : 'no scenario given');
+if (!name || !scenarios.includes(name)) await usage(name ? `unknown scenario "${name}"` : 'no scenario given');
 
-const positive = (raw, flag, fallback, max) => {
+const positive = async (raw, flag, fallback, max) => {
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1 || value > max) usage(`${flag} must be an integer from 1 to ${max}`);
+  if (!Number.isInteger(value) || value < 1 || value > max) await usage(`${flag} must be an integer from 1 to ${max}`);
   return value;
 };
 const options = {
-  duration: positive(parsed.values.duration, '--duration', 10, 300),
-  connections: positive(parsed.values.connections, '--connections', 50, 1000),
+  duration: await positive(parsed.values.duration, '--duration', 10, 300),
+  connections: await positive(parsed.values.connections, '--connections', 50, 1000),
 };
 
 // Only the figures go to stdout.
 console.log = console.error;
 
-const scenario = await import(new URL(`${name}.mjs`, scenariosDir));
+const scenario = await importScenario(name);
 const limit = scenario.maxSeconds(options);
 setTimeout(() => {
   console.error(`bench: ${name} exceeded its ${limit} s deadline; aborting`);

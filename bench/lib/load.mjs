@@ -4,22 +4,30 @@
  * milliseconds only.
  */
 import autocannon from 'autocannon';
-import { cpuSeconds } from './cpu.mjs';
+import { cpuSeconds, groupCpuSeconds } from './cpu.mjs';
 import { summarize } from './latency.mjs';
 
 /**
  * Options: url, duration (s), connections, headers, overallRate (req/s offered; note autocannon
  * sends each connection's share of a second back to back, then waits for the next second), pid
- * (the server's process: its CPU time per request is reported too, as server_cpu_us).
- * Resolves to { rps, p50_ms, p99_ms, max_ms, requests, non2xx, errors, timeouts, server_cpu_us }.
+ * (the server's process, leading its own process group: CPU µs per request of the process and
+ * of the rest of its group, e.g. embedded PostgreSQL, are reported as server_cpu_us and
+ * others_cpu_us). Resolves to { rps, p50_ms, p99_ms, max_ms, requests, non2xx, errors, timeouts,
+ * server_cpu_us, others_cpu_us }.
  */
 export function load({ url, duration, connections, headers = {}, overallRate, pid }) {
   const durations = [];
-  const cpuBefore = pid ? cpuSeconds(pid) : null;
+  const cpu = () => {
+    const own = pid ? cpuSeconds(pid) : null;
+    const group = pid ? groupCpuSeconds(pid) : null;
+    return { own, others: own === null || group === null ? null : group - own };
+  };
+  const before = cpu();
   return new Promise((resolve, reject) => {
     const instance = autocannon({ url, duration, connections, headers, overallRate, timeout: 10 }, (error, result) => {
       if (error) return reject(error);
-      const cpuAfter = pid ? cpuSeconds(pid) : null;
+      const after = cpu();
+      const perRequest = (a, b) => (a === null || b === null ? null : Math.round(((a - b) * 1e6) / result.requests.total));
       resolve({
         rps: Math.round(result.requests.average),
         ...summarize(durations),
@@ -27,7 +35,8 @@ export function load({ url, duration, connections, headers = {}, overallRate, pi
         non2xx: result.non2xx,
         errors: result.errors,
         timeouts: result.timeouts,
-        server_cpu_us: cpuBefore === null || cpuAfter === null ? null : Math.round(((cpuAfter - cpuBefore) * 1e6) / result.requests.total),
+        server_cpu_us: perRequest(after.own, before.own),
+        others_cpu_us: perRequest(after.others, before.others),
       });
     });
     instance.on('response', (_client, _status, _bytes, responseTime) => durations.push(responseTime));

@@ -8,7 +8,11 @@
 import http from 'node:http';
 import { summarize } from './latency.mjs';
 
-/** Options: url, rate (req/s), duration (s), headers, sockets. Resolves like load() (no server_cpu_us). */
+/**
+ * Options: url, rate (req/s), duration (s), headers, sockets. Resolves like load() (without CPU
+ * figures) plus `saturated`: true when over a second's worth of requests went unanswered and
+ * the run stopped early (the server cannot sustain the rate).
+ */
 export async function paced({ url, rate, duration, headers = {}, sockets = 64 }) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: sockets });
   const total = rate * duration;
@@ -35,13 +39,16 @@ export async function paced({ url, rate, duration, headers = {}, sockets = 64 })
 
   const start = performance.now();
   let sent = 0;
-  while (sent < total) {
+  let saturated = false;
+  while (sent < total && !saturated) {
     const due = Math.min(total, Math.floor(((performance.now() - start) * rate) / 1000) + 1);
     for (; sent < due; sent++) pending.push(fire());
+    // More than a second's worth of requests unanswered: the server cannot keep up; stop offering.
+    saturated = sent - durations.length - counts.errors > rate;
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
   await Promise.all(pending);
   const elapsed = (performance.now() - start) / 1000;
   agent.destroy();
-  return { rps: Math.round(durations.length / elapsed), ...summarize(durations), requests: total, ...counts, timeouts: 0 };
+  return { rps: Math.round(durations.length / elapsed), ...summarize(durations), requests: sent, ...counts, timeouts: 0, saturated };
 }

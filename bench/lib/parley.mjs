@@ -3,31 +3,22 @@
  * another build) as a child process on a free port of 127.0.0.1. Database: BENCH_DATABASE_URL
  * when set, otherwise embedded PostgreSQL in a fresh temporary directory removed afterwards.
  */
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { builtBin, ensureBuilt, revision } from './build.mjs';
 import { spawnChild } from './processes.mjs';
 import { freePort, waitUntilReady } from './ready.mjs';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const builtBin = path.join(root, 'packages/cli/dist/bin.js');
-
-/** Builds packages/*\/dist when it is missing (a stale build is the caller's business: `npm run build`). */
-export function ensureBuilt() {
-  if (existsSync(builtBin) && existsSync(path.join(root, 'packages/server/dist/index.js'))) return;
-  console.error('bench: dist missing, running npm run build');
-  const result = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: ['ignore', 2, 2], timeout: 300_000 });
-  if (result.status !== 0) throw new Error(`npm run build failed (status ${result.status})`);
-}
+const envNodeArgs = () => (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 /**
  * Options: logLevel (default warn), nodeArgs for the server's node (default: BENCH_SERVER_NODE_ARGS,
- * space-separated, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"). Resolves to { url, pid, adminToken, stop }.
+ * space-separated, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
+ * Resolves to { url, pid, adminToken, revision, stop }.
  */
-export async function startParley({ logLevel = 'warn', nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean) } = {}) {
+export async function startParley({ logLevel = 'warn', nodeArgs = envNodeArgs() } = {}) {
   const bin = process.env.BENCH_PARLEY_BIN || builtBin;
   if (bin === builtBin) ensureBuilt();
   const port = await freePort();
@@ -54,6 +45,7 @@ export async function startParley({ logLevel = 'warn', nodeArgs = (process.env.B
     url,
     pid: proc.child.pid,
     adminToken,
+    revision: revision(bin),
     stop: async () => {
       await proc.stop();
       if (dataDir) rmSync(dataDir, { recursive: true, force: true });

@@ -1,4 +1,5 @@
-import type { Actor, World } from './actors.js';
+import { USER_IDS, type Actor, type World } from './actors.js';
+import { CHANNEL_ROWS } from './channel-routes.js';
 
 export interface Call {
   url: string;
@@ -13,7 +14,12 @@ export interface Row {
   expect: Record<Actor, number>;
 }
 
-const all = (status: number): Record<Actor, number> => ({
+/** Platform rows: the channel-relative actors are plain users there. */
+function asUsers(expect: Omit<Record<Actor, number>, 'owner' | 'moderator' | 'member'>): Record<Actor, number> {
+  return { ...expect, owner: expect.user, moderator: expect.user, member: expect.user };
+}
+
+const all = (status: number): Record<Actor, number> => asUsers({
   operator: status,
   server: status,
   admin: status,
@@ -24,7 +30,7 @@ const all = (status: number): Record<Actor, number> => ({
   deactivated: status,
 });
 
-const operatorOnly = (ok: number): Record<Actor, number> => ({
+const operatorOnly = (ok: number): Record<Actor, number> => asUsers({
   operator: ok,
   server: 403,
   admin: 403,
@@ -35,7 +41,7 @@ const operatorOnly = (ok: number): Record<Actor, number> => ({
   deactivated: 401,
 });
 
-const serverOnly = (ok: number): Record<Actor, number> => ({
+const serverOnly = (ok: number): Record<Actor, number> => asUsers({
   operator: 403,
   server: ok,
   admin: 403,
@@ -47,7 +53,7 @@ const serverOnly = (ok: number): Record<Actor, number> => ({
 });
 
 /** Any member of an app reads; objects of another app are invisible (404). */
-const appRead = (otherApp: number): Record<Actor, number> => ({
+const appRead = (otherApp: number): Record<Actor, number> => asUsers({
   operator: 403,
   server: 200,
   admin: 200,
@@ -59,7 +65,7 @@ const appRead = (otherApp: number): Record<Actor, number> => ({
 });
 
 /** Server token or app admin; plain users and guests see the user but may not (403); other apps: 404. */
-const adminAction: Record<Actor, number> = {
+const adminAction: Record<Actor, number> = asUsers({
   operator: 403,
   server: 200,
   admin: 200,
@@ -68,7 +74,7 @@ const adminAction: Record<Actor, number> = {
   otherApp: 404,
   anonymous: 401,
   deactivated: 401,
-};
+});
 
 export const ROWS: Row[] = [
   { route: 'GET /healthz', call: () => ({ url: '/healthz' }), expect: all(200) },
@@ -100,8 +106,8 @@ export const ROWS: Row[] = [
   {
     route: 'PATCH /v1/users/:id',
     label: 'self',
-    call: (_w, actor) => ({ url: `/v1/users/${{ admin: 'app-admin', user: 'plain', guest: 'guest-1', otherApp: 'outsider', deactivated: 'gone' }[actor as string] ?? 'target'}`, body: { name: 'Me' } }),
-    expect: { operator: 403, server: 200, admin: 200, user: 200, guest: 200, otherApp: 200, anonymous: 401, deactivated: 401 },
+    call: (_w, actor) => ({ url: `/v1/users/${USER_IDS[actor] ?? 'target'}`, body: { name: 'Me' } }),
+    expect: asUsers({ operator: 403, server: 200, admin: 200, user: 200, guest: 200, otherApp: 200, anonymous: 401, deactivated: 401 }),
   },
   { route: 'POST /v1/users/:id/deactivate', call: async (w) => ({ url: `/v1/users/${await w.freshUser()}/deactivate` }), expect: adminAction },
   { route: 'POST /v1/users/:id/reactivate', call: async (w) => ({ url: `/v1/users/${await w.freshUser()}/reactivate` }), expect: adminAction },
@@ -111,7 +117,8 @@ export const ROWS: Row[] = [
     route: 'GET /v1/me',
     call: () => ({ url: '/v1/me' }),
     // A server token must name the user it acts as (X-Parley-User): 400 without it.
-    expect: { operator: 403, server: 400, admin: 200, user: 200, guest: 200, otherApp: 200, anonymous: 401, deactivated: 401 },
+    expect: asUsers({ operator: 403, server: 400, admin: 200, user: 200, guest: 200, otherApp: 200, anonymous: 401, deactivated: 401 }),
   },
   { route: 'POST /v1/tokens', call: () => ({ url: '/v1/tokens', body: { user_id: 'plain', expires_in: 60 } }), expect: serverOnly(201) },
+  ...CHANNEL_ROWS,
 ];
