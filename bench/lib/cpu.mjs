@@ -1,10 +1,10 @@
-/** CPU time used by a process or its whole process group (user + system, all threads), from /proc: Linux only. */
+/** CPU time used by a process, or by it and all its descendants (user + system, all threads), from /proc: Linux only. */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 
 let ticksPerSecond = null;
 
-/** Fields of /proc/<pid>/stat after "(comm) ": [0] state (field 3), [2] pgrp, [11] utime, [12] stime. */
+/** Fields of /proc/<pid>/stat after "(comm) ": [0] state (field 3), [1] ppid, [11] utime, [12] stime. */
 function stat(pid) {
   const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
   return text.slice(text.lastIndexOf(')') + 2).split(' ');
@@ -24,16 +24,28 @@ export function cpuSeconds(pid) {
   }
 }
 
-/** Seconds of CPU used so far by the live processes of process group `pgid` (e.g. a server and its embedded PostgreSQL). */
-export function groupCpuSeconds(pgid) {
+/** Seconds of CPU used so far by the live descendants of `pid` (e.g. a server's embedded PostgreSQL), or null. */
+export function descendantsCpuSeconds(pid) {
   try {
-    let total = 0;
-    for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    const processes = [];
+    for (const name of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
       try {
-        const fields = stat(pid);
-        if (Number(fields[2]) === pgid) total += seconds(fields);
+        processes.push({ pid: Number(name), fields: stat(name) });
       } catch {
         // exited meanwhile
+      }
+    }
+    const family = new Set([pid]);
+    let total = 0;
+    // Parents have lower pids unless pids wrapped; repeat until no process joins.
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const p of processes) {
+        if (!family.has(p.pid) && family.has(Number(p.fields[1]))) {
+          family.add(p.pid);
+          total += seconds(p.fields);
+          grew = true;
+        }
       }
     }
     return total;

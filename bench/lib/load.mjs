@@ -4,24 +4,19 @@
  * milliseconds only.
  */
 import autocannon from 'autocannon';
-import { cpuSeconds, groupCpuSeconds } from './cpu.mjs';
+import { cpuSeconds, descendantsCpuSeconds } from './cpu.mjs';
 import { summarize } from './latency.mjs';
 
 /**
  * Options: url, duration (s), connections, headers, overallRate (req/s offered; note autocannon
  * sends each connection's share of a second back to back, then waits for the next second), pid
- * (the server's process, leading its own process group: CPU µs per request of the process and
- * of the rest of its group, e.g. embedded PostgreSQL, are reported as server_cpu_us and
- * others_cpu_us). Resolves to { rps, p50_ms, p99_ms, max_ms, requests, non2xx, errors, timeouts,
+ * (the server's process: CPU µs per request of the process and of its descendants, e.g.
+ * embedded PostgreSQL, are reported as server_cpu_us and others_cpu_us). Resolves to { rps, p50_ms, p99_ms, max_ms, requests, non2xx, errors, timeouts,
  * server_cpu_us, others_cpu_us }.
  */
 export function load({ url, duration, connections, headers = {}, overallRate, pid }) {
   const durations = [];
-  const cpu = () => {
-    const own = pid ? cpuSeconds(pid) : null;
-    const group = pid ? groupCpuSeconds(pid) : null;
-    return { own, others: own === null || group === null ? null : group - own };
-  };
+  const cpu = () => ({ own: pid ? cpuSeconds(pid) : null, others: pid ? descendantsCpuSeconds(pid) : null });
   const before = cpu();
   return new Promise((resolve, reject) => {
     const instance = autocannon({ url, duration, connections, headers, overallRate, timeout: 10 }, (error, result) => {

@@ -28,7 +28,7 @@ afterAll(async () => {
   await db?.drop();
 });
 
-describe('parley CLI', () => {
+describe('parley CLI', { timeout: 120_000 }, () => {
   let app: { id: string; name: string };
   let firstKey: { key_id: string; secret: string };
   let secondKey: { key_id: string; secret: string };

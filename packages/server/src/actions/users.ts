@@ -49,6 +49,8 @@ export async function doUpsertUsers(services: Services, appId: string, users: Us
     const input = `jsonb_to_recordset($2::jsonb) as r(id text, name text, image text, role text, custom jsonb,
       has_name boolean, has_image boolean, has_role boolean, has_custom boolean)`;
     await tx.query(`insert into users (app_id, id) select $1, r.id from ${input} on conflict (app_id, id) do nothing`, [appId, JSON.stringify(rows)]);
+    // An explicit upsert re-creates a hard-deleted id.
+    await tx.query('delete from deleted_users where app_id = $1 and id = any($2::text[])', [appId, rows.map((r) => r.id)]);
     return tx.query<UserRow>(
       `update users u set
          name = case when r.has_name then r.name else u.name end,
@@ -210,6 +212,7 @@ export async function doDeleteUser(services: Services, auth: AppAuth, id: string
   const row = await transaction(services.pool, async (tx) => {
     if (mode === 'hard') {
       const deleted = await tx.query<UserRow>(`delete from users where app_id = $1 and id = $2 returning ${USER_COLUMNS}`, [auth.appId, id]);
+      if (deleted.rows[0]) await tx.query('insert into deleted_users (app_id, id) values ($1, $2) on conflict do nothing', [auth.appId, id]);
       return deleted.rows[0] ? null : undefined;
     }
     const updated = await tx.query<UserRow>(

@@ -7,7 +7,7 @@ import { decodeProtectedHeader, jwtVerify, errors, type JWTPayload } from 'jose'
 import type pg from 'pg';
 import { Id } from '@parley/protocol';
 import { ApiError, unauthorized } from '../errors.js';
-import { ensureUser, findUser, type UserRow } from '../db/users.js';
+import { ensureUser, findUser, wasHardDeleted, type UserRow } from '../db/users.js';
 import { TtlCache } from '../util/ttl-cache.js';
 import type { AppStore } from './app-store.js';
 import type { JwksVerifier } from './jwks.js';
@@ -118,6 +118,7 @@ export class Authenticator {
     if (!user) {
       if (!isUserId(userId)) throw unauthorized('not a valid user id');
       const generation = this.usersGeneration;
+      if (create && (await wasHardDeleted(this.pool, appId, userId))) throw unauthorized('user was deleted');
       user = create ? await ensureUser(this.pool, appId, userId) : undefined;
       // ensureUser finds no row when a concurrent first request inserted the same user after its
       // snapshot (ON CONFLICT DO NOTHING, then a select that cannot see that insert): read it again.

@@ -40,14 +40,20 @@ export async function findUser(db: Queryable, appId: string, id: string): Promis
   return result.rows[0];
 }
 
-/** Creates the user on first sight of a valid token; an existing row is left as it is. */
+/**
+ * Creates the user on first sight of a valid token; an existing row is left as it is. Two
+ * statements: under concurrent first requests the insert may lose the race, and a CTE cannot
+ * see the winner's row in the same statement.
+ */
 export async function ensureUser(db: Queryable, appId: string, id: string): Promise<UserRow> {
-  const result = await db.query<UserRow>(
-    `with inserted as (
-       insert into users (app_id, id) values ($1, $2) on conflict (app_id, id) do nothing returning ${USER_COLUMNS}
-     )
-     select * from inserted union all select ${USER_COLUMNS} from users where app_id = $1 and id = $2 limit 1`,
-    [appId, id],
-  );
-  return result.rows[0]!;
+  const inserted = await db.query<UserRow>(`insert into users (app_id, id) values ($1, $2) on conflict (app_id, id) do nothing returning ${USER_COLUMNS}`, [appId, id]);
+  if (inserted.rows[0]) return inserted.rows[0];
+  const existing = await findUser(db, appId, id);
+  if (!existing) throw new Error(`user ${id} vanished while being created`);
+  return existing;
+}
+
+export async function wasHardDeleted(db: Queryable, appId: string, id: string): Promise<boolean> {
+  const result = await db.query('select 1 from deleted_users where app_id = $1 and id = $2', [appId, id]);
+  return (result.rowCount ?? 0) > 0;
 }
