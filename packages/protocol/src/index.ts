@@ -9,3 +9,4 @@ export * from './schemas/channel-types.js';
 export * from './error-docs.js';
 export * from './schemas/messages.js';
 export * from './schemas/channels.js';
+export * from './state/channel-reducer.js';

@@ -1,5 +1,6 @@
 /** Channel actions: get-or-create, get state, update, delete, truncate. See docs/subsystems/channels.md. */
 import { createHash, randomUUID } from 'node:crypto';
+import type pg from 'pg';
 import type { ChannelState, CreateChannelBody, GetChannelQuery, UpdateChannelBody } from '@parley/protocol';
 import { can } from '@parley/protocol';
 import { lockChannel } from '../db/channel-lock.js';
@@ -20,6 +21,25 @@ import { appendSystemMessage } from './system-messages.js';
 export function distinctChannelId(members: string[]): string {
   const sorted = [...new Set(members)].sort();
   return '!members-' + createHash('sha256').update(sorted.join('\u0000')).digest('base64url').slice(0, 32);
+}
+
+/**
+ * The id of the distinct channel of a member set. Adding or removing members makes a distinct
+ * channel an ordinary group (is_distinct false) without changing its id, so the set then names the
+ * next free id of its sequence: `<hash>`, `<hash>-1`, `<hash>-2`, ...
+ */
+async function distinctTarget(services: Services, appId: string, type: string, members: string[]): Promise<string> {
+  const base = distinctChannelId(members);
+  const taken = await services.pool.query<{ id: string; is_distinct: boolean; deleted_at: Date | null }>(
+    `select id, is_distinct, deleted_at from channels where app_id = $1 and type = $2 and (id = $3 or id like $4)`,
+    [appId, type, base, base.replace(/[\\%_]/g, (c) => '\\' + c) + '-%'],
+  );
+  const byId = new Map(taken.rows.map((r) => [r.id, r]));
+  for (let k = 0; ; k++) {
+    const id = k === 0 ? base : `${base}-${k}`;
+    const row = byId.get(id);
+    if (!row || row.deleted_at || row.is_distinct) return id;
+  }
 }
 
 export async function channelState(services: Services, auth: AppAuth, channel: ChannelRow, query: GetChannelQuery): Promise<ChannelState> {
@@ -56,7 +76,7 @@ export async function doGetOrCreateChannel(services: Services, auth: AppAuth, bo
   let members = body.members ? [...new Set(body.members)] : [];
   if (creator && members.length > 0 && !members.includes(creator)) members = [creator, ...members];
   const distinct = body.id === undefined && members.length > 0;
-  const id = body.id ?? (distinct ? distinctChannelId(members) : randomUUID());
+  const id = body.id ?? (distinct ? await distinctTarget(services, auth.appId, body.type, members) : randomUUID());
   if (creator && members.length === 0) members = [creator];
 
   const existing = await findChannel(services.pool, auth.appId, body.type, id);
@@ -75,11 +95,19 @@ export async function doGetOrCreateChannel(services: Services, auth: AppAuth, bo
        values ($1, $2, $3, $4, $5, $6, $7, $8, 1) on conflict do nothing returning ${CHANNEL_COLUMNS}`,
       [auth.appId, body.type, id, body.name ?? null, body.image ?? null, body.custom ?? {}, creator, distinct],
     );
-    const row = inserted.rows[0];
-    if (!row) return null; // created concurrently: it is committed now that we hold the lock
+    let row = inserted.rows[0];
+    let seq = 1;
+    if (!row) {
+      // Either created concurrently (committed now that we hold the lock), or a soft-deleted
+      // channel holds the id: get-or-create then makes a fresh channel in its place, with none of
+      // the old members or history.
+      row = await reviveDeleted(tx, auth.appId, body, id, creator, distinct);
+      if (!row) return null;
+      seq = row.last_seq;
+    }
     const memberRows = await insertMembers(tx, auth.appId, row, members.map((userId) => ({ userId, role: userId === creator ? 'owner' : 'member' })));
     const channel = (await findChannel(tx, auth.appId, body.type, id))!;
-    await events.channelEvent(tx, body.type, id, 1, {
+    await events.channelEvent(tx, body.type, id, seq, {
       type: 'channel.created',
       created_at: now(),
       user: creator ? userRef(auth.user!) : null,
@@ -99,6 +127,25 @@ export async function doGetOrCreateChannel(services: Services, auth: AppAuth, bo
   return { state: await channelState(services, auth, created, { message_limit: body.message_limit, member_limit: body.member_limit }), created: true };
 }
 
+/**
+ * Turns a soft-deleted channel row back into a new, empty channel (the id is taken by the row).
+ * Everything up to its last seq stays truncated; its members are gone. Undefined when the row is
+ * not deleted (a concurrent create won).
+ */
+async function reviveDeleted(tx: pg.PoolClient, appId: string, body: CreateChannelBody, id: string, creator: string | null, distinct: boolean): Promise<ChannelRow | undefined> {
+  const deleted = await tx.query('select 1 from channels where app_id = $1 and type = $2 and id = $3 and deleted_at is not null for update', [appId, body.type, id]);
+  if (deleted.rowCount === 0) return undefined;
+  await tx.query('delete from channel_members where app_id = $1 and type = $2 and channel_id = $3', [appId, body.type, id]);
+  const revived = await tx.query<ChannelRow>(
+    `update channels set name = $4, image = $5, custom = $6, created_by = $7, is_distinct = $8, frozen = false,
+       truncated_seq = last_seq, last_seq = last_seq + 1, last_message_at = null, member_count = 0,
+       created_at = now(), updated_at = now(), deleted_at = null
+     where app_id = $1 and type = $2 and id = $3 returning ${CHANNEL_COLUMNS}`,
+    [appId, body.type, id, body.name ?? null, body.image ?? null, body.custom ?? {}, creator, distinct],
+  );
+  return revived.rows[0];
+}
+
 async function openExisting(services: Services, auth: AppAuth, body: CreateChannelBody, row: ChannelRow): Promise<ChannelState> {
   const context = await accessChannel(services, services.pool, auth, row.type, row.id);
   return channelState(services, auth, context.channel, { message_limit: body.message_limit, member_limit: body.member_limit });
@@ -110,7 +157,8 @@ export async function doUpdateChannel(services: Services, auth: AppAuth, type: s
     const set = body.set ?? {};
     const unset = body.unset ?? [];
     const touchesInfo = Object.keys(set).some((k) => k !== 'frozen') || unset.length > 0;
-    if (touchesInfo) requirePermission(context, 'update_channel');
+    // An empty update still bumps updated_at and tells every member: it needs update_channel too.
+    if (touchesInfo || set.frozen === undefined) requirePermission(context, 'update_channel');
     if (set.frozen !== undefined) requirePermission(context, 'freeze_channel');
     for (const field of unset) if (field === 'frozen' || field === 'type' || field === 'id') throw validationError(`unset`, `cannot unset ${field}`);
     const before = context.channel;

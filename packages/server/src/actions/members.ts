@@ -1,7 +1,7 @@
 /** Members: add, remove, leave, roles, and the caller's own membership flags. */
 import type { AddMembersBody, Membership, UpdateMembershipBody } from '@parley/protocol';
 import type pg from 'pg';
-import { findMember, nextSeq, toChannel, toMember, toMembership, type ChannelRow, type MemberRow } from '../db/channels.js';
+import { findMember, nextSeq, toChannel, toMember, toMembership, toReadState, type ChannelRow, type MemberRow } from '../db/channels.js';
 import type { Queryable } from '../db/pool.js';
 import { ApiError, notFound, permissionDenied } from '../errors.js';
 import { now, userRef, type EventBatch } from '../events/event-log.js';
@@ -51,7 +51,15 @@ function displayName(user: { id: string; name?: string | null } | null | undefin
 async function emitMemberEvent(tx: pg.PoolClient, context: ChannelContext, events: EventBatch, auth: AppAuth, type: 'member.added' | 'member.updated' | 'member.removed', member: MemberRow, count: number) {
   const { channel } = context;
   const seq = await nextSeq(tx, context.appId, channel.type, channel.id);
-  await events.channelEvent(tx, channel.type, channel.id, seq, { type, created_at: now(), user: auth.user ? userRef(auth.user) : null, member: toMember(member), member_count: count });
+  await events.channelEvent(tx, channel.type, channel.id, seq, {
+    type,
+    created_at: now(),
+    user: auth.user ? userRef(auth.user) : null,
+    member: toMember(member),
+    // The member's read pointers, so watchers' read lists stay exact without a refetch.
+    read: toReadState(member),
+    member_count: count,
+  });
 }
 
 export async function doAddMembers(services: Services, auth: AppAuth, type: string, id: string, body: AddMembersBody) {
@@ -147,7 +155,7 @@ export async function doUpdateMembership(services: Services, auth: AppAuth, type
         `update channel_members set
            starred = coalesce($5, starred), archived = coalesce($6, archived), hidden = coalesce($7, hidden),
            muted_until = case when $8 then $9::timestamptz else muted_until end,
-           notifications = coalesce($10, notifications), updated_at = now()
+           notifications = coalesce($10, notifications)
          where app_id = $1 and type = $2 and channel_id = $3 and user_id = $4 returning *`,
         [context.appId, type, id, userId, body.starred ?? null, body.archived ?? null, body.hidden ?? null, 'muted_until' in body, body.muted_until ?? null, body.notifications ?? null],
       )

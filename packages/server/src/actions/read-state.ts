@@ -26,7 +26,7 @@ export async function doMarkRead(services: Services, auth: AppAuth, type: string
     }
     // A late or stale mark-read is a no-op: the pointer only moves forward.
     const moved = await tx.query<MemberRow>(
-      `update channel_members set last_read_seq = $5, last_read_at = now(), last_delivered_seq = greatest(last_delivered_seq, $5), updated_at = now()
+      `update channel_members set last_read_seq = $5, last_read_at = now(), last_delivered_seq = greatest(last_delivered_seq, $5)
        where app_id = $1 and type = $2 and channel_id = $3 and user_id = $4 and last_read_seq < $5 returning *`,
       [context.appId, type, id, userId, target],
     );
@@ -70,7 +70,7 @@ export async function doMarkDelivered(services: Services, auth: AppAuth, type: s
     if (!context.membership) throw notFound('membership');
     const target = Math.min(seq, context.channel.last_seq);
     const moved = await tx.query<MemberRow>(
-      `update channel_members set last_delivered_seq = $5, updated_at = now()
+      `update channel_members set last_delivered_seq = $5
        where app_id = $1 and type = $2 and channel_id = $3 and user_id = $4 and last_delivered_seq < $5 returning *`,
       [context.appId, type, id, userId, target],
     );

