@@ -57,3 +57,73 @@ export async function startParleyWithDb({ dataDir = null, logLevel = process.env
     },
   };
 }
+
+/**
+ * pg_stat_statements for investigations (BENCH_PG_STATEMENTS=1): it must be preloaded, so the
+ * server is started once, the setting made, and the server restarted on the same data directory.
+ * Resolves like startParleyWithDb; `stop` also removes the setting from a kept directory.
+ */
+export async function startParleyWithStatements({ dataDir = null, logLevel } = {}) {
+  const keep = dataDir !== null;
+  const dir = dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'parley-bench-'));
+  const first = await startParleyWithDb({ dataDir: dir, logLevel });
+  const pg = (await import('pg')).default;
+  const client = new pg.Client({ connectionString: first.dbUrl });
+  await client.connect();
+  await client.query("alter system set shared_preload_libraries = 'pg_stat_statements'");
+  await client.query("alter system set pg_stat_statements.track = 'all'");
+  await client.end();
+  await first.stop();
+  const parley = await startParleyWithDb({ dataDir: dir, logLevel });
+  const setup = new pg.Client({ connectionString: parley.dbUrl });
+  await setup.connect();
+  await setup.query('create extension if not exists pg_stat_statements');
+  await setup.end();
+  return {
+    ...parley,
+    stop: async () => {
+      const c = new pg.Client({ connectionString: parley.dbUrl });
+      await c.connect().then(() => c.query('alter system reset shared_preload_libraries; alter system reset pg_stat_statements.track')).catch(() => {});
+      await c.end().catch(() => {});
+      await parley.stop();
+      if (!keep) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Resets pg_stat_statements (call before the measured phase). */
+export async function resetStatements(db) {
+  await db.query('select pg_stat_statements_reset()');
+}
+
+/**
+ * The statements run since the reset, per `operations` (e.g. messages sent, requests made):
+ * calls per operation, mean execution ms, share of the total execution time; biggest first.
+ */
+export async function statementsReport(db, operations, top = 25) {
+  const result = await db.query(
+    `select calls, total_exec_time, mean_exec_time, rows, shared_blks_hit + shared_blks_read as blks, regexp_replace(query, '\\s+', ' ', 'g') as query
+     from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())
+       and query not ilike '%pg_stat_statements%'
+     order by total_exec_time desc limit $1`,
+    [top],
+  );
+  const sums = await db.query(
+    `select coalesce(sum(calls), 0) as calls, coalesce(sum(total_exec_time), 0) as time from pg_stat_statements
+     where dbid = (select oid from pg_database where datname = current_database()) and query not ilike '%pg_stat_statements%'`,
+  );
+  const total = Number(sums.rows[0].time);
+  const calls = Number(sums.rows[0].calls);
+  return {
+    statements_per_op: Number((calls / operations).toFixed(2)),
+    exec_ms_per_op: Number((total / operations).toFixed(3)),
+    top: result.rows.map((r) => ({
+      per_op: Number((Number(r.calls) / operations).toFixed(2)),
+      mean_ms: Number(Number(r.mean_exec_time).toFixed(3)),
+      share: Number((Number(r.total_exec_time) / total).toFixed(3)),
+      rows_per_call: Number((Number(r.rows) / Math.max(Number(r.calls), 1)).toFixed(1)),
+      blks_per_call: Number((Number(r.blks) / Math.max(Number(r.calls), 1)).toFixed(1)),
+      query: r.query.slice(0, 160),
+    })),
+  };
+}

@@ -14,7 +14,7 @@ import pg from 'pg';
 import { uuidv7 } from 'uuidv7';
 import { int, scenarioArgs } from '../lib/args.mjs';
 import { unthrottledApp } from '../lib/fixture.mjs';
-import { startParleyWithDb } from '../lib/parley-db.mjs';
+import { resetStatements, startParleyWithDb, startParleyWithStatements, statementsReport } from '../lib/parley-db.mjs';
 import { cpuPer, loadRequests, machine, pacedRequests, treeCpu } from '../lib/requests.mjs';
 import { userToken } from '../lib/tokens.mjs';
 
@@ -147,7 +147,8 @@ export async function run({ duration = 10, connections = 50 }) {
   const extra = scenarioArgs({ channels: { type: 'string', default: '200' }, rate: { type: 'string', default: '1000' } });
   const channelCount = int(extra.channels, 'channels', { max: 10_000 });
   const rate = int(extra.rate, 'rate', { max: 100_000 });
-  const parley = await startParleyWithDb();
+  const statements = process.env.BENCH_PG_STATEMENTS === '1';
+  const parley = statements ? await startParleyWithStatements() : await startParleyWithDb();
   const db = new pg.Client({ connectionString: parley.dbUrl });
   await db.connect();
   try {
@@ -165,12 +166,14 @@ export async function run({ duration = 10, connections = 50 }) {
     console.error(`bench: POST messages, max rate, ${connections} connections, ${duration} s`);
     const before = await messageCount(db, app.appId, 'send-');
     const statsBefore = await dbStats(db);
+    if (statements) await resetStatements(db);
     const cpuBefore = await treeCpu(parley.pid);
     const api = await loadRequests({ url: parley.url, next, duration, connections });
     const cpuAfter = await treeCpu(parley.pid);
     const statsAfter = await dbStats(db);
     const after = await messageCount(db, app.appId, 'send-');
     const persisted = after - before;
+    const statementFigures = statements ? await statementsReport(db, persisted) : undefined;
     const apiPerS = Math.round(persisted / api.seconds);
     const per = (k) => Number(((statsAfter[k] - statsBefore[k]) / Math.max(persisted, 1)).toFixed(1));
 
@@ -210,6 +213,7 @@ export async function run({ duration = 10, connections = 50 }) {
       overall_rate_p99_ms: fixed.p99_ms,
       ...cpuPer(cpuBefore, cpuAfter, persisted),
       pg_per_msg: { xact_commit: per('xact_commit'), tup_inserted: per('tup_inserted'), tup_updated: per('tup_updated'), tup_fetched: per('tup_fetched'), blks_hit: per('blks_hit') },
+      pg_statements: statementFigures,
       throughput_target: `>= ${TARGET_MSGS_PER_S} msgs/s`,
       throughput_verdict: verdict(apiPerS >= TARGET_MSGS_PER_S),
       ratio_target: `>= ${TARGET_RATIO}`,

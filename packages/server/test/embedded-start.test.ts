@@ -340,5 +340,36 @@ describe('parley start on the embedded PostgreSQL', { timeout: 90_000 }, () => {
         await new Promise((r) => blocker.close(r));
       }
     });
+
+    it.skipIf(process.getuid?.() !== 0)('as root, a data directory the postgres user cannot reach exits 2 naming PARLEY_DATA_DIR', async () => {
+      const parent = await fs.mkdtemp(path.join(os.tmpdir(), 'parley-start-private-')); // mode 0700, owned by root
+      try {
+        const cli = start({ PARLEY_DATA_DIR: path.join(parent, 'data') });
+        const exit = await cli.waitForExit(60_000);
+        expect(exit.code).toBe(2);
+        expect(cli.stderr()).toMatch(/configuration error: PARLEY_DATA_DIR: .*not reachable by the OS user "postgres"/);
+        expect(cli.stderr()).toContain(`chmod 755 ${parent}`);
+      } finally {
+        await fs.rm(parent, { recursive: true, force: true });
+      }
+    });
+
+    it('a PostgreSQL that will not start is reported with its own words, and nothing is left behind', async () => {
+      const conf = path.join(dir, 'pg', 'postgresql.conf');
+      const original = await fs.readFile(conf, 'utf8');
+      await fs.appendFile(conf, '\nparley_test_bogus_setting = 1\n');
+      try {
+        const cli = start();
+        const exit = await cli.waitForExit(60_000);
+        expect(exit.code).toBe(1);
+        expect(cli.stderr()).toContain(`embedded PostgreSQL in ${path.join(dir, 'pg')} failed to start`);
+        expect(cli.stderr()).toContain('parley_test_bogus_setting');
+        expect(cli.stderr()).not.toMatch(/undefined/);
+        expect(await postmasterPid(dir)).toBeNull();
+        expect(existsSync(path.join(dir, 'server.pid'))).toBe(false);
+      } finally {
+        await fs.writeFile(conf, original);
+      }
+    });
   });
 });

