@@ -41,7 +41,9 @@ export async function startParleyWithDb({ dataDir = null, logLevel = process.env
   delete env.PARLEY_REDIS_URL;
   delete env.NODE_ENV;
   console.error(`bench: starting parley on port ${port} (embedded PostgreSQL in ${dataDir}${keep ? ', kept' : ''})`);
-  const proc = spawnChild(process.execPath, [bin, 'start'], { env, name: 'parley' });
+  // BENCH_SERVER_NODE_ARGS: node flags for the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" (as in parley.mjs).
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const proc = spawnChild(process.execPath, [...nodeArgs, bin, 'start'], { env, name: 'parley' });
   const url = `http://127.0.0.1:${port}`;
   await waitUntilReady(`${url}/readyz`, proc, 180_000);
   return {

@@ -179,8 +179,10 @@ export async function run({ duration = 10, connections = 50 }) {
 
     console.error(`bench: raw INSERT baseline, pool of ${SERVER_POOL_SIZE}, ${connections} concurrent callers, ${duration} s`);
     const rawBefore = await messageCount(db, app.appId, 'raw-');
+    const rawCpuBefore = await treeCpu(parley.pid);
     const raw = await rawInserts({ dbUrl: parley.dbUrl, appId: app.appId, channels: rawChannels, callers: connections, max: SERVER_POOL_SIZE, duration });
     const rawPersisted = (await messageCount(db, app.appId, 'raw-')) - rawBefore;
+    const rawCpu = cpuPer(rawCpuBefore, await treeCpu(parley.pid), rawPersisted);
 
     console.error(`bench: POST messages, evenly paced ${rate}/s, ${duration} s`);
     const paced = await pacedRequests({ url: parley.url, next, rate, duration });
@@ -202,6 +204,7 @@ export async function run({ duration = 10, connections = 50 }) {
       raw_persisted: rawPersisted,
       raw_p50_ms: raw.p50_ms,
       raw_p99_ms: raw.p99_ms,
+      raw_pg_cpu_us: rawCpu.pg_cpu_us,
       ratio,
       fixed_rate_offered: rate,
       paced_rps: paced.rps,

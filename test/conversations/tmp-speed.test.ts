@@ -8,7 +8,8 @@ it('speed', async () => {
   const pool = w.db as any;
   const times = new Map<string, number[]>();
   const orig = pool.connect.bind(pool);
-  pool.connect = async () => {
+  pool.connect = async (...args: any[]) => {
+    if (args.length) return orig(...args);
     const c = await orig();
     if (!c.__wrapped) {
       c.__wrapped = true;

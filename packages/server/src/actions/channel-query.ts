@@ -58,8 +58,11 @@ const SORTS: Record<string, { sql: string; cast: string; membership?: boolean }>
   unread_count: { sql: UNREAD_COUNT, cast: '::bigint', membership: true },
 };
 
+/** Whether the filter names `name` as a field (at any depth of $and / $or), not merely as a value. */
 function mentionsField(filter: unknown, name: string): boolean {
-  return JSON.stringify(filter ?? {}).includes(`"${name}"`);
+  if (Array.isArray(filter)) return filter.some((f) => mentionsField(f, name));
+  if (typeof filter !== 'object' || filter === null) return false;
+  return Object.entries(filter).some(([key, value]) => key === name || ((key === '$and' || key === '$or') && mentionsField(value, name)));
 }
 
 export async function doQueryChannels(services: Services, auth: AppAuth, body: QueryChannelsBody) {
