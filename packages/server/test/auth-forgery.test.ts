@@ -390,7 +390,7 @@ describe('revocation while a request is in flight', () => {
     await app.upsertUsers([{ id }]);
     const token = await app.token(id);
 
-    const hold = holdQuery('with inserted as');
+    const hold = holdQuery('from users where app_id = $1 and id = $2');
     let inFlight: Promise<Response>;
     try {
       inFlight = me(token);
