@@ -8,13 +8,15 @@ export const root = fileURLToPath(new URL('../..', import.meta.url));
 export const builtBin = path.join(root, 'packages/cli/dist/bin.js');
 const PACKAGES = ['protocol', 'server', 'cli'];
 
-function newestMtime(dir) {
+/** Newest modification time of the files under `dir` that `keep` accepts. */
+function newestMtime(dir, keep = () => true) {
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile()) newest = Math.max(newest, statSync(path.join(entry.parentPath ?? entry.path, entry.name)).mtimeMs);
+    if (entry.isFile() && keep(entry.name)) newest = Math.max(newest, statSync(path.join(entry.parentPath ?? entry.path, entry.name)).mtimeMs);
   }
   return newest;
 }
+const compiled = (name) => name.endsWith('.ts') && !name.endsWith('.test.ts');
 
 /** Runs `npm run build` when dist is missing; warns when a package's src is newer than its dist. */
 export function ensureBuilt() {
@@ -27,7 +29,7 @@ export function ensureBuilt() {
   }
   for (const p of PACKAGES) {
     const dir = path.join(root, 'packages', p);
-    if (newestMtime(path.join(dir, 'src')) > newestMtime(path.join(dir, 'dist'))) {
+    if (newestMtime(path.join(dir, 'src'), compiled) > newestMtime(path.join(dir, 'dist'))) {
       console.error(`bench: warning: packages/${p}/src is newer than its dist; run npm run build to measure the current code`);
     }
   }

@@ -4,7 +4,7 @@
  * and optionally a persistent data directory that outlives the run (history's seeded database).
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { builtBin, ensureBuilt, revision } from './build.mjs';
@@ -128,4 +128,26 @@ export async function statementsReport(db, operations, top = 25) {
       query: r.query.slice(0, 160),
     })),
   };
+}
+
+/**
+ * This machine's cost of one trivial statement through `pg` (serial, one connection):
+ * { select_rtt_us, select_pg_cpu_us }, a yardstick for the per-statement figures.
+ */
+export async function statementYardstick(dbUrl, pid, count = 2_000) {
+  const pg = (await import('pg')).default;
+  const { cpuPer, treeCpu } = await import('./requests.mjs');
+  const client = new pg.Client({ connectionString: dbUrl });
+  await client.connect();
+  try {
+    for (let i = 0; i < 200; i++) await client.query('select $1::int', [i]);
+    const before = await treeCpu(pid);
+    const started = performance.now();
+    for (let i = 0; i < count; i++) await client.query('select $1::int', [i]);
+    const us = ((performance.now() - started) * 1000) / count;
+    const cpu = cpuPer(before, await treeCpu(pid), count);
+    return { select_rtt_us: Math.round(us), select_pg_cpu_us: cpu.pg_cpu_us };
+  } finally {
+    await client.end();
+  }
 }

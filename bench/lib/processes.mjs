@@ -1,9 +1,11 @@
 /**
- * Child processes of a bench run. Each child leads its own process group, so stopping it also
- * stops what it started (Parley's embedded PostgreSQL). Whatever is still running when the bench
- * process exits — normally, on error or on a signal — is killed with SIGKILL.
+ * Child processes of a bench run. Each child leads its own process group, so killing the group
+ * also kills what it started (the embedded PostgreSQL postmaster; its backends exit with it).
+ * Whatever is still running when the bench process exits — normally, on error or on a signal —
+ * is killed with SIGKILL.
  */
 import { spawn } from 'node:child_process';
+import os from 'node:os';
 
 const running = new Set();
 
@@ -21,7 +23,7 @@ process.on('exit', () => {
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.once(signal, () => {
     console.error(`bench: ${signal}, stopping children`);
-    process.exit(130);
+    process.exit(128 + os.constants.signals[signal]);
   });
 }
 

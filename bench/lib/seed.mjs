@@ -9,7 +9,7 @@
  *   node bench/lib/seed.mjs [--messages 10000000] [--channels 100000] [--fresh]
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -259,7 +259,7 @@ export async function seedConversations(client, o) {
   console.error(`${label}: vacuum analyze`);
   for (const table of ['users', 'channels', 'channel_members', 'messages', 'user_message_flags']) await client.query(`vacuum (analyze) ${table}`);
   await client.query('checkpoint');
-  await client.query('reset session_replication_role');
+  await client.query('reset session_replication_role; reset maintenance_work_mem; reset synchronous_commit');
   const indexSeconds = (performance.now() - indexStarted) / 1000;
   const seconds = (performance.now() - started) / 1000;
   return {
@@ -301,12 +301,12 @@ function readManifest(dir) {
  * Checks the free disk first and scales down when the full size does not fit (recorded in the
  * manifest as scaled_down). Resolves to { parley (running), manifest, reused }.
  */
-export async function ensureHistorySeed({ messages = HISTORY_DEFAULTS.messages, channels = HISTORY_DEFAULTS.channels, fresh = false } = {}) {
+export async function ensureHistorySeed({ messages = HISTORY_DEFAULTS.messages, channels = HISTORY_DEFAULTS.channels, fresh = false, start = startParleyWithDb } = {}) {
   const dir = process.env.BENCH_HISTORY_DIR || HISTORY_DIR;
   const manifest = readManifest(dir);
   const matches = manifest && manifest.version === SEED_VERSION && manifest.requested_messages === messages && manifest.channels === channels;
   if (matches && !fresh) {
-    const parley = await startParleyWithDb({ dataDir: dir });
+    const parley = await start({ dataDir: dir });
     console.error(`bench: reusing the seeded database in ${dir} (${manifest.messages.toLocaleString('en-US')} messages, ${manifest.channels.toLocaleString('en-US')} channels)`);
     return { parley, manifest, reused: true };
   }
@@ -328,10 +328,9 @@ export async function ensureHistorySeed({ messages = HISTORY_DEFAULTS.messages, 
     console.error(`bench: ${(free / 1e9).toFixed(1)} GB free in ${os.tmpdir()}; about ${((messages * BYTES_PER_MESSAGE) / 1e9).toFixed(1)} GB needed`);
   }
 
-  const { mkdirSync } = await import('node:fs');
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, MARKER), 'made by bench/lib/seed.mjs; safe to delete\n');
-  const parley = await startParleyWithDb({ dataDir: dir });
+  const parley = await start({ dataDir: dir });
   try {
     const app = await unthrottledApp(parley, 'bench-history');
     const client = new pg.Client({ connectionString: parley.dbUrl });

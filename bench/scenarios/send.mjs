@@ -14,8 +14,9 @@ import pg from 'pg';
 import { uuidv7 } from 'uuidv7';
 import { int, scenarioArgs } from '../lib/args.mjs';
 import { unthrottledApp } from '../lib/fixture.mjs';
-import { resetStatements, startParleyWithDb, startParleyWithStatements, statementsReport } from '../lib/parley-db.mjs';
+import { resetStatements, startParleyWithDb, startParleyWithStatements, statementYardstick, statementsReport } from '../lib/parley-db.mjs';
 import { cpuPer, loadRequests, machine, pacedRequests, treeCpu } from '../lib/requests.mjs';
+import { summarize } from '../lib/latency.mjs';
 import { userToken } from '../lib/tokens.mjs';
 
 export const description = 'POST messages over 200 channels: persisted msgs/s, p50/p99 vs raw INSERTs (same pg pool size); p99 at 1,000 msgs/s offered';
@@ -94,7 +95,7 @@ function sender(channels) {
 const messageCount = async (db, appId, prefix) => Number((await db.query('select count(*) as n from messages where app_id = $1 and channel_id like $2', [appId, `${prefix}%`])).rows[0].n);
 
 async function dbStats(db) {
-  const r = await db.query('select xact_commit, tup_inserted, tup_updated, tup_fetched, tup_returned, blks_hit, blks_read from pg_stat_database where datname = current_database()');
+  const r = await db.query('select xact_commit, tup_inserted, tup_updated from pg_stat_database where datname = current_database()');
   return Object.fromEntries(Object.entries(r.rows[0]).map(([k, v]) => [k, Number(v)]));
 }
 
@@ -102,7 +103,7 @@ async function dbStats(db) {
  * The server's message INSERT (packages/server/src/actions/send-message.ts, insertMessage), alone:
  * autocommit, through pg.Pool({ max }), from `callers` concurrent loops for `duration` s.
  */
-async function rawInserts({ dbUrl, appId, channels, callers, max, duration }) {
+async function rawInserts({ dbUrl, appId, channels, callers, max, duration, pid }) {
   const pool = new pg.Pool({ connectionString: dbUrl, max });
   pool.on('error', () => {});
   const seqs = new Map(channels.map((c) => [c.id, 1_000]));
@@ -115,6 +116,7 @@ async function rawInserts({ dbUrl, appId, channels, callers, max, duration }) {
   const durations = [];
   // Connect the pool first, as the server's is warm.
   await Promise.all(Array.from({ length: max }, () => pool.query('select 1')));
+  const cpuBefore = await treeCpu(pid);
   const deadline = performance.now() + duration * 1000;
   const started = performance.now();
   const loop = async () => {
@@ -138,12 +140,14 @@ async function rawInserts({ dbUrl, appId, channels, callers, max, duration }) {
   };
   await Promise.all(Array.from({ length: callers }, loop));
   const seconds = (performance.now() - started) / 1000;
+  // Before pool.end(): the pool's backends must still be alive to be counted.
+  const cpu = cpuPer(cpuBefore, await treeCpu(pid), durations.length);
   await pool.end();
-  const { summarize } = await import('../lib/latency.mjs');
-  return { inserts: durations.length, seconds, per_s: Math.round(durations.length / seconds), errors, ...summarize(durations) };
+  return { inserts: durations.length, seconds, per_s: Math.round(durations.length / seconds), errors, pg_cpu_us: cpu.pg_cpu_us, ...summarize(durations) };
 }
 
 export async function run({ duration = 10, connections = 50 }) {
+  const loadAtStart = (await machine()).loadavg_1m;
   const extra = scenarioArgs({ channels: { type: 'string', default: '200' }, rate: { type: 'string', default: '1000' } });
   const channelCount = int(extra.channels, 'channels', { max: 10_000 });
   const rate = int(extra.rate, 'rate', { max: 100_000 });
@@ -160,6 +164,7 @@ export async function run({ duration = 10, connections = 50 }) {
     const first = next();
     await call(parley.url, 'POST', first.path, first.headers.authorization.slice(7), JSON.parse(first.body));
 
+    const yardstick = await statementYardstick(parley.dbUrl, parley.pid);
     console.error(`bench: warming up, ${WARMUP_S} s`);
     await loadRequests({ url: parley.url, next, duration: WARMUP_S, connections });
 
@@ -179,10 +184,8 @@ export async function run({ duration = 10, connections = 50 }) {
 
     console.error(`bench: raw INSERT baseline, pool of ${SERVER_POOL_SIZE}, ${connections} concurrent callers, ${duration} s`);
     const rawBefore = await messageCount(db, app.appId, 'raw-');
-    const rawCpuBefore = await treeCpu(parley.pid);
-    const raw = await rawInserts({ dbUrl: parley.dbUrl, appId: app.appId, channels: rawChannels, callers: connections, max: SERVER_POOL_SIZE, duration });
+    const raw = await rawInserts({ dbUrl: parley.dbUrl, appId: app.appId, channels: rawChannels, callers: connections, max: SERVER_POOL_SIZE, duration, pid: parley.pid });
     const rawPersisted = (await messageCount(db, app.appId, 'raw-')) - rawBefore;
-    const rawCpu = cpuPer(rawCpuBefore, await treeCpu(parley.pid), rawPersisted);
 
     console.error(`bench: POST messages, evenly paced ${rate}/s, ${duration} s`);
     const paced = await pacedRequests({ url: parley.url, next, rate, duration });
@@ -204,7 +207,7 @@ export async function run({ duration = 10, connections = 50 }) {
       raw_persisted: rawPersisted,
       raw_p50_ms: raw.p50_ms,
       raw_p99_ms: raw.p99_ms,
-      raw_pg_cpu_us: rawCpu.pg_cpu_us,
+      raw_pg_cpu_us: raw.pg_cpu_us,
       ratio,
       fixed_rate_offered: rate,
       paced_rps: paced.rps,
@@ -215,7 +218,8 @@ export async function run({ duration = 10, connections = 50 }) {
       overall_rate_p50_ms: fixed.p50_ms,
       overall_rate_p99_ms: fixed.p99_ms,
       ...cpuPer(cpuBefore, cpuAfter, persisted),
-      pg_per_msg: { xact_commit: per('xact_commit'), tup_inserted: per('tup_inserted'), tup_updated: per('tup_updated'), tup_fetched: per('tup_fetched'), blks_hit: per('blks_hit') },
+      // pg_stat_database over the max-rate phase, per persisted message (xact_commit: transactions and autocommit statements)
+      pg_per_msg: { xact_commit: per('xact_commit'), tup_inserted: per('tup_inserted'), tup_updated: per('tup_updated') },
       pg_statements: statementFigures,
       throughput_target: `>= ${TARGET_MSGS_PER_S} msgs/s`,
       throughput_verdict: verdict(apiPerS >= TARGET_MSGS_PER_S),
@@ -228,6 +232,8 @@ export async function run({ duration = 10, connections = 50 }) {
       status: api.status,
       valid: runs.every((r) => r.non2xx === 0 && r.errors === 0 && r.timeouts === 0) && raw.errors === 0 && persisted > 0,
       channels: channelCount,
+      ...yardstick,
+      loadavg_1m_start: loadAtStart,
       duration_s: duration,
       connections,
       server_pool: SERVER_POOL_SIZE,

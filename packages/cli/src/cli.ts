@@ -5,9 +5,10 @@
  */
 import { parseArgs } from 'node:util';
 import type pg from 'pg';
+import type * as ParleyServer from '@parley/server';
 
 // Loaded on first use: help and usage errors answer without loading the whole server.
-type Server = typeof import('@parley/server');
+type Server = typeof ParleyServer;
 let loaded: Promise<Server> | undefined;
 const loadServer = (): Promise<Server> => (loaded ??= import('@parley/server'));
 
@@ -121,12 +122,12 @@ export async function run(argv: string[]): Promise<number | undefined> {
         }
         if (sub === 'list') {
           const rows = await withDatabase(async (pool) =>
-            (await pool.query<{ app_id: string; name: string; keys: string[] }>(
-              `select a.app_id, a.name, coalesce(array_agg(k.key_id order by k.created_at) filter (where k.key_id is not null), '{}') as keys
+            (await pool.query<{ id: string; name: string; keys: string[] }>(
+              `select a.app_id as id, a.name, coalesce(array_agg(k.key_id order by k.created_at) filter (where k.key_id is not null), '{}') as keys
                from apps a left join app_keys k on k.app_id = a.app_id group by a.app_id, a.name, a.created_at order by a.created_at`,
             )).rows,
           );
-          out.print(rows.map((r) => `${r.app_id}  ${r.name}  keys: ${r.keys.join(', ')}`).join('\n') || 'no apps', { apps: rows });
+          out.print(rows.map((r) => `${r.id}  ${r.name}  keys: ${r.keys.join(', ')}`).join('\n') || 'no apps', { apps: rows });
           return 0;
         }
         throw new UsageError('expected "app create" or "app list"');

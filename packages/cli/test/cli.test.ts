@@ -72,7 +72,7 @@ describe('parley CLI', { timeout: 120_000 }, () => {
     const listed = json(await parley('app', 'list', '--json'));
     expect(listed.apps.map((a: { name: string }) => a.name)).toEqual(['x', 'human']);
     const x = listed.apps.find((a: { name: string }) => a.name === 'x');
-    expect(x.app_id).toBe(app.id);
+    expect(x.id).toBe(app.id);
     expect(x.keys).toEqual([firstKey.key_id]);
     const human = await parley('app', 'list');
     expect(human.code).toBe(0);
@@ -86,7 +86,7 @@ describe('parley CLI', { timeout: 120_000 }, () => {
     expect(typeof key.secret).toBe('string');
     secondKey = { key_id: key.key_id, secret: key.secret };
     const listed = json(await parley('app', 'list', '--json'));
-    expect(listed.apps.find((a: { app_id: string }) => a.app_id === app.id).keys).toEqual([firstKey.key_id, secondKey.key_id]);
+    expect(listed.apps.find((a: { id: string }) => a.id === app.id).keys).toEqual([firstKey.key_id, secondKey.key_id]);
   });
 
   it('key create for an unknown app fails with exit code 1', async () => {
@@ -143,14 +143,14 @@ describe('parley CLI', { timeout: 120_000 }, () => {
     const deleted = json(await parley('key', 'delete', '--key', secondKey.key_id, '--json'));
     expect(deleted).toEqual({ deleted: secondKey.key_id });
     const listed = json(await parley('app', 'list', '--json'));
-    expect(listed.apps.find((a: { app_id: string }) => a.app_id === app.id).keys).toEqual([firstKey.key_id]);
+    expect(listed.apps.find((a: { id: string }) => a.id === app.id).keys).toEqual([firstKey.key_id]);
     // The deleted key can no longer mint.
     expect((await parley('token', '--key', secondKey.key_id, '--user', 'u1')).code).toBe(1);
 
     const last = await parley('key', 'delete', '--key', firstKey.key_id);
     expect(last.code).toBe(1);
     expect(last.stderr).toMatch(/^parley: .*last key/);
-    expect(json(await parley('app', 'list', '--json')).apps.find((a: { app_id: string }) => a.app_id === app.id).keys).toEqual([firstKey.key_id]);
+    expect(json(await parley('app', 'list', '--json')).apps.find((a: { id: string }) => a.id === app.id).keys).toEqual([firstKey.key_id]);
 
     const missing = await parley('key', 'delete', '--key', secondKey.key_id);
     expect(missing.code).toBe(1);

@@ -104,6 +104,17 @@ describe('loadConfig', () => {
     expect(configError(env).variable).toBe('PARLEY_REDIS_URL');
   });
 
+  it('does not echo the password of a malformed database or Redis URL', () => {
+    const error = configError({ DATABASE_URL: 'postgres://parley:p@ss:w0rd@db:port/parley' });
+    expect(error.variable).toBe('DATABASE_URL');
+    expect(error.message).not.toContain('w0rd');
+    expect(error.message).toContain('***@');
+    const redis = configError({ PARLEY_REDIS_URL: 'redis://:hunter2@cache:notaport' });
+    expect(redis.message).not.toContain('hunter2');
+    // Values without credentials are shown as given.
+    expect(configError({ DATABASE_URL: 'not a url' }).message).toContain('"not a url"');
+  });
+
   it('does not echo a rejected admin token', () => {
     const error = configError({ PARLEY_ADMIN_TOKEN: 'secret-ish' });
     expect(error.message).not.toContain('secret-ish');

@@ -45,7 +45,8 @@ function url(env: NodeJS.ProcessEnv, name: string, protocols: string[]): string 
   try {
     parsed = new URL(raw);
   } catch {
-    throw new ConfigError(name, `must be a URL (${protocols.join(' or ')}), got "${raw}"`);
+    // The value may hold a password: shown without what precedes an "@".
+    throw new ConfigError(name, `must be a URL (${protocols.join(' or ')}), got "${raw.replace(/^(\w+:\/\/)?.*@/, '$1***@')}"`);
   }
   if (!protocols.includes(parsed.protocol)) {
     throw new ConfigError(name, `must use ${protocols.join(' or ')}, got "${parsed.protocol}"`);

@@ -54,6 +54,10 @@ export async function createServer(options: CreateServerOptions): Promise<Parley
     broker: new MemoryBroker(),
     channelTypes: new TtlCache(2_000),
   };
+  if (config.broker !== 'memory') {
+    // Cross-node fan-out engines arrive with the realtime gateway; say so rather than pretend.
+    log.warn({ broker: config.broker }, 'PARLEY_BROKER: only the memory broker is available in this version; events reach this node only');
+  }
   const app = await buildHttpApp(services);
   let closing: Promise<void> | null = null;
   return {

@@ -307,6 +307,35 @@ describe('parley start on the embedded PostgreSQL', { timeout: 90_000 }, () => {
       // The CLI stopped the PostgreSQL it started.
       expect(await postmasterPid(dir)).toBeNull();
     });
+
+    it('a second signal while draining exits at once (code 1) and still stops the embedded PostgreSQL', async () => {
+      expect(secondUrl, 'second start ran').toBeDefined();
+      const cli = start();
+      const { url: third } = await ready(cli, Date.now(), FIRST_START_LIMIT_MS);
+      const postmaster = await postmasterPid(dir);
+      expect(postmaster).not.toBeNull();
+      const { hostname, port } = new URL(third);
+      // A request that never completes keeps the first shutdown waiting.
+      const socket = net.connect(Number(port), hostname);
+      await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+      socket.on('error', () => {});
+      socket.write(`POST /v1/apps HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${adminToken}\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{`);
+      try {
+        await new Promise((r) => setTimeout(r, 300));
+        process.kill(cli.pid, 'SIGTERM');
+        await cli.waitFor(/shutting down/, 5_000);
+        await new Promise((r) => setTimeout(r, 300));
+        expect(alive(cli.pid), 'still draining').toBe(true);
+        const t0 = Date.now();
+        process.kill(cli.pid, 'SIGINT');
+        const exit = await cli.waitForExit(5_000);
+        expect(exit.code).toBe(1);
+        expect(Date.now() - t0).toBeLessThan(3_000);
+        await until(() => !alive(postmaster!), 10_000, `postmaster ${postmaster} to exit`);
+      } finally {
+        socket.destroy();
+      }
+    });
   });
 
   describe('configuration errors', () => {

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import pg from 'pg';
+import type pg from 'pg';
 import { createPool, loadMigrations, migrate } from '@parley/server';
 import type { Migration } from '../src/db/migrate.js';
 import { createTestDatabase } from '../../../test/support/database.js';

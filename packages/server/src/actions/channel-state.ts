@@ -7,11 +7,14 @@ import type { ChannelState, Message, MessageWindowQuery } from '@parley/protocol
 import { toChannel, toMember, toMembership, toReadState, UNREAD_CONDITION, type ChannelRow, type MemberRow } from '../db/channels.js';
 import { messageSelect, queryMessages, toMessage } from '../db/messages.js';
 import type { Queryable } from '../db/pool.js';
+import { currentSnapshot } from './sync.js';
 import { encodeSyncCursor } from './sync-cursor.js';
 
 export interface StateOptions {
   messageLimit: number;
   memberLimit: number;
+  /** The sync cursor to hand out, taken before the channel rows were read; taken here otherwise. */
+  cursor?: string;
 }
 
 const VISIBLE = '(m.parent_id is null or m.show_in_channel)';
@@ -66,7 +69,11 @@ export async function buildStates(db: Queryable, appId: string, viewer: string |
   const list = `unnest($3::text[], $4::text[], $5::bigint[]) as c(type, id, truncated_seq)`;
   const listParams = [types, ids, truncated];
 
-  const [messages, pinned, members, own, unread, cursor] = await Promise.all([
+  // The cursor first: a transaction committed after it is in the next sync (and maybe in this
+  // state too); one committed before it is in this state. Taken concurrently with the reads, a
+  // commit in between could be in neither.
+  const cursor = options.cursor ?? (await currentSyncCursor(db));
+  const [messages, pinned, members, own, unread] = await Promise.all([
     options.messageLimit > 0
       ? db.query(
           `select x.* from ${list} cross join lateral (${messageSelect(`m.type = c.type and m.channel_id = c.id and m.seq > c.truncated_seq and ${VISIBLE}`, `order by m.seq desc limit ${options.messageLimit + 1}`)}) x`,
@@ -94,7 +101,6 @@ export async function buildStates(db: Queryable, appId: string, viewer: string |
         )
       : Promise.resolve({ rows: [] as MemberRow[] }),
     viewer ? unreadCounts(db, appId, viewer, types, ids) : Promise.resolve(new Map<string, { unread: number; mentions: number }>()),
-    currentSyncCursor(db),
   ]);
 
   const byCid = <T extends { type: string; channel_id: string }>(rows: T[]) => {
@@ -154,6 +160,5 @@ export async function unreadCounts(db: Queryable, appId: string, userId: string,
 
 /** The sync cursor for "now": events committed after this point are returned by /v1/sync. */
 export async function currentSyncCursor(db: Queryable): Promise<string> {
-  const result = await db.query<{ xmin: string }>('select pg_snapshot_xmin(pg_current_snapshot())::text as xmin');
-  return encodeSyncCursor({ txid: result.rows[0]!.xmin, eventId: 0 });
+  return encodeSyncCursor({ snapshot: await currentSnapshot(db), eventId: 0 });
 }

@@ -12,7 +12,7 @@ import { EventBatch, now, userRef } from '../events/event-log.js';
 import type { AppAuth } from '../http/guards.js';
 import type { Services } from '../services.js';
 import { accessChannel, actorFor, channelTypeOf, requirePermission, writerId } from './access.js';
-import { buildStates, messageWindow } from './channel-state.js';
+import { buildStates, currentSyncCursor, messageWindow } from './channel-state.js';
 import { writeChannel } from './channel-write.js';
 import { insertMembers } from './members.js';
 import { appendSystemMessage } from './system-messages.js';
@@ -42,9 +42,10 @@ async function distinctTarget(services: Services, appId: string, type: string, m
   }
 }
 
-export async function channelState(services: Services, auth: AppAuth, channel: ChannelRow, query: GetChannelQuery): Promise<ChannelState> {
+/** `cursor`: a sync cursor taken before `channel` was read (see buildStates). */
+export async function channelState(services: Services, auth: AppAuth, channel: ChannelRow, query: GetChannelQuery, cursor?: string): Promise<ChannelState> {
   const viewer = auth.user?.id ?? null;
-  const [state] = await buildStates(services.pool, auth.appId, viewer, [channel], { messageLimit: 0, memberLimit: query.member_limit ?? 100 });
+  const [state] = await buildStates(services.pool, auth.appId, viewer, [channel], { messageLimit: 0, memberLimit: query.member_limit ?? 100, cursor });
   let aroundSeq = query.around_seq;
   if (query.around_id) {
     const target = await loadMessage(services.pool, auth.appId, viewer, query.around_id);
@@ -61,12 +62,13 @@ export async function channelState(services: Services, auth: AppAuth, channel: C
 }
 
 export async function doGetChannel(services: Services, auth: AppAuth, type: string, id: string, query: GetChannelQuery): Promise<ChannelState> {
+  const cursor = await currentSyncCursor(services.pool);
   const context = await accessChannel(services, services.pool, auth, type, id);
   if (query.message_limit === 0) {
-    const [state] = await buildStates(services.pool, auth.appId, context.userId, [context.channel], { messageLimit: 0, memberLimit: query.member_limit ?? 100 });
+    const [state] = await buildStates(services.pool, auth.appId, context.userId, [context.channel], { messageLimit: 0, memberLimit: query.member_limit ?? 100, cursor });
     return state!;
   }
-  return channelState(services, auth, context.channel, query);
+  return channelState(services, auth, context.channel, query, cursor);
 }
 
 /** POST /v1/channels: returns the existing channel or creates it (concurrent creators get one channel). */
@@ -79,8 +81,9 @@ export async function doGetOrCreateChannel(services: Services, auth: AppAuth, bo
   const id = body.id ?? (distinct ? await distinctTarget(services, auth.appId, body.type, members) : randomUUID());
   if (creator && members.length === 0) members = [creator];
 
+  const cursor = await currentSyncCursor(services.pool);
   const existing = await findChannel(services.pool, auth.appId, body.type, id);
-  if (existing) return { state: await openExisting(services, auth, body, existing), created: false };
+  if (existing) return { state: await openExisting(services, auth, body, existing, cursor), created: false };
 
   if (!can(actorFor(auth, null), 'create_channel', channelType)) throw permissionDenied('missing permission create_channel');
   const { min_members: min, max_members: max } = channelType.config;
@@ -95,7 +98,7 @@ export async function doGetOrCreateChannel(services: Services, auth: AppAuth, bo
        values ($1, $2, $3, $4, $5, $6, $7, $8, 1) on conflict do nothing returning ${CHANNEL_COLUMNS}`,
       [auth.appId, body.type, id, body.name ?? null, body.image ?? null, body.custom ?? {}, creator, distinct],
     );
-    let row = inserted.rows[0];
+    let row: ChannelRow | undefined = inserted.rows[0];
     let seq = 1;
     if (!row) {
       // Either created concurrently (committed now that we hold the lock), or a soft-deleted
@@ -121,10 +124,10 @@ export async function doGetOrCreateChannel(services: Services, auth: AppAuth, bo
   });
   if (!created) {
     const row = (await findChannel(services.pool, auth.appId, body.type, id))!;
-    return { state: await openExisting(services, auth, body, row), created: false };
+    return { state: await openExisting(services, auth, body, row, cursor), created: false };
   }
   await events.publish(services.broker);
-  return { state: await channelState(services, auth, created, { message_limit: body.message_limit, member_limit: body.member_limit }), created: true };
+  return { state: await channelState(services, auth, created, { message_limit: body.message_limit, member_limit: body.member_limit }, cursor), created: true };
 }
 
 /**
@@ -146,9 +149,9 @@ async function reviveDeleted(tx: pg.PoolClient, appId: string, body: CreateChann
   return revived.rows[0];
 }
 
-async function openExisting(services: Services, auth: AppAuth, body: CreateChannelBody, row: ChannelRow): Promise<ChannelState> {
+async function openExisting(services: Services, auth: AppAuth, body: CreateChannelBody, row: ChannelRow, cursor: string): Promise<ChannelState> {
   const context = await accessChannel(services, services.pool, auth, row.type, row.id);
-  return channelState(services, auth, context.channel, { message_limit: body.message_limit, member_limit: body.member_limit });
+  return channelState(services, auth, context.channel, { message_limit: body.message_limit, member_limit: body.member_limit }, cursor);
 }
 
 /** PATCH: `set` name/image/custom (update_channel) and frozen (freeze_channel); `unset` removes fields or custom keys. */

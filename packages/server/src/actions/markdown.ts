@@ -1,7 +1,7 @@
 /**
  * Message text → sanitized HTML. markdown-it renders (raw HTML in the text is escaped, never
  * passed through); sanitize-html then keeps only an allowlist of tags and attributes, and links
- * only with http, https or mailto.
+ * only with an absolute http, https or mailto URL.
  */
 import MarkdownIt from 'markdown-it';
 import sanitizeHtml from 'sanitize-html';
@@ -15,7 +15,13 @@ const SANITIZE: sanitizeHtml.IOptions = {
   allowedSchemesAppliedToAttributes: ['href'],
   allowProtocolRelative: false,
   transformTags: {
-    a: sanitizeHtml.simpleTransform('a', { rel: 'nofollow noopener noreferrer', target: '_blank' }),
+    // Only absolute http(s) and mailto links: a relative or scheme-less href (`/x`, `java%09script:`)
+    // would resolve against whatever page embeds the message.
+    a: (_tagName, attribs) => {
+      const { href, ...rest } = attribs;
+      const keep = href !== undefined && /^(https?:\/\/|mailto:)/i.test(href.trim());
+      return { tagName: 'a', attribs: { ...rest, ...(keep ? { href } : {}), rel: 'nofollow noopener noreferrer', target: '_blank' } };
+    },
   },
 };
 

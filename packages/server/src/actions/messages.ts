@@ -50,8 +50,12 @@ export async function writeMessage<T>(
 export async function doListMessages(services: Services, auth: AppAuth, type: string, id: string, query: MessageWindowQuery) {
   const context = await accessChannel(services, services.pool, auth, type, id);
   let aroundSeq: number | undefined;
-  if (query.around_id) aroundSeq = (await messageRow(services.pool, context, query.around_id)).seq;
-  else aroundSeq = query.around_seq;
+  if (query.around_id) {
+    const row = await messageRow(services.pool, context, query.around_id);
+    // Only a message of this channel: another channel's message must not answer (existence, seq).
+    if (row.type !== type || row.channel_id !== id) throw notFound('message');
+    aroundSeq = row.seq;
+  } else aroundSeq = query.around_seq;
   return messageWindow(services.pool, context.channel, context.userId, { ...query, around_seq: aroundSeq });
 }
 
@@ -118,6 +122,16 @@ export async function doDeleteMessage(services: Services, auth: AppAuth, id: str
     const seq = await nextSeq(tx, context.appId, row.type, row.channel_id);
     await tx.query('update messages set deleted_at = coalesce(deleted_at, now()), updated_at = now(), pinned_at = null, pinned_by = null, pin_expires_at = null where app_id = $1 and id = $2', [context.appId, id]);
     const tombstone = (await loadMessage(tx, context.appId, context.userId, id))!;
+    // Logged events of messages quoting this one embed its text: /v1/sync redacts a deleted
+    // message's own events, not copies inside others, so scrub those copies now. Quotes stay in
+    // their channel and come after what they quote, hence the seq range.
+    await tx.query(
+      `update events set event = jsonb_set(event, '{message,quoted_message}', (event #> '{message,quoted_message}')
+         || jsonb_build_object('type', 'deleted', 'text', '', 'html', '', 'attachments', '[]'::jsonb, 'deleted_at', $6::text))
+       where app_id = $1 and type = $2 and channel_id = $3 and seq > $4
+         and event #>> '{message,quoted_message_id}' = $5 and jsonb_typeof(event #> '{message,quoted_message}') = 'object'`,
+      [context.appId, row.type, row.channel_id, row.seq, id, tombstone.deleted_at],
+    );
     if (hard) {
       await tx.query('delete from reactions where app_id = $1 and message_id = $2', [context.appId, id]);
       await tx.query('delete from user_message_flags where app_id = $1 and message_id = $2', [context.appId, id]);

@@ -44,15 +44,17 @@ export async function doStar(services: Services, auth: AppAuth, id: string, star
 export async function doFlaggedMessages(services: Services, auth: AppAuth, flag: 'starred' | 'mentioned', limit = 30, cursor?: string) {
   const userId = auth.user!.id;
   const after = cursor ? decodeCursor<[string, string]>(cursor) : null;
-  // Starred: by when it was starred; mentions: by when the message was sent (the flag row's time).
+  // Starred: by when it was starred (the flag row's time, reset on each star); mentions: by when
+  // the message was sent, so starring a mention does not move it to the top of the mentions.
+  const at = flag === 'starred' ? 'f.created_at' : 'm.created_at';
   const flags = await services.pool.query<{ message_id: string; at: string }>(
-    `select f.message_id, f.created_at::text as at from user_message_flags f
+    `select f.message_id, ${at}::text as at from user_message_flags f
      join channel_members cm on cm.app_id = f.app_id and cm.type = f.type and cm.channel_id = f.channel_id and cm.user_id = f.user_id
      join channels c on c.app_id = f.app_id and c.type = f.type and c.id = f.channel_id and c.deleted_at is null
      join messages m on m.app_id = f.app_id and m.id = f.message_id and m.deleted_at is null and m.seq > c.truncated_seq
      where f.app_id = $1 and f.user_id = $2 and f.${flag === 'starred' ? 'starred' : 'mentioned'}
-       and ($3::timestamptz is null or (f.created_at, f.message_id::text) < ($3::timestamptz, $4))
-     order by f.created_at desc, f.message_id desc limit $5`,
+       and ($3::timestamptz is null or (${at}, f.message_id::text) < ($3::timestamptz, $4))
+     order by ${at} desc, f.message_id desc limit $5`,
     [auth.appId, userId, after?.[0] ?? null, after?.[1] ?? '', limit + 1],
   );
   const page = flags.rows.slice(0, limit);

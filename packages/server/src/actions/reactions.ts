@@ -63,6 +63,8 @@ export async function doDeleteReaction(services: Services, auth: AppAuth, messag
   return writeMessage(services, auth, messageId, async (tx, context, row, events) => {
     const userId = writerId(context);
     requirePermission(context, 'react');
+    // Like adding one: a frozen channel's reactions stay as they are (moderators excepted).
+    requireNotFrozen(context);
     const deleted = await tx.query(
       `delete from reactions r using users u where r.app_id = $1 and r.message_id = $2 and r.user_id = $3 and r.kind = $4
          and u.app_id = r.app_id and u.id = r.user_id

@@ -3,7 +3,7 @@
  */
 import type { MarkReadBody } from '@parley/protocol';
 import { nextSeq, toReadState, type MemberRow } from '../db/channels.js';
-import { notFound, validationError } from '../errors.js';
+import { ApiError, notFound, validationError } from '../errors.js';
 import { now, userRef } from '../events/event-log.js';
 import type { AppAuth } from '../http/guards.js';
 import type { Services } from '../services.js';
@@ -11,7 +11,19 @@ import { writerId } from './access.js';
 import { unreadCounts } from './channel-state.js';
 import { writeChannel } from './channel-write.js';
 
+/**
+ * Whether a message lies in (from, to]. Read and delivered events take seqs too, so a pointer that
+ * is behind the channel's last seq may have nothing left to read: moving it then would be a no-op
+ * that still tells every member (and marking "latest" twice would never settle).
+ */
+const MESSAGE_BETWEEN = (from: string, to: string) =>
+  `exists (select 1 from messages m where m.app_id = cm.app_id and m.type = cm.type and m.channel_id = cm.channel_id and m.seq > ${from} and m.seq <= ${to})`;
+
 export async function doMarkRead(services: Services, auth: AppAuth, type: string, id: string, body: MarkReadBody) {
+  return (await markRead(services, auth, type, id, body)).result;
+}
+
+async function markRead(services: Services, auth: AppAuth, type: string, id: string, body: MarkReadBody) {
   return writeChannel(services, auth, type, id, async (tx, context, events) => {
     const userId = writerId(context);
     if (!context.membership) throw notFound('membership');
@@ -26,8 +38,8 @@ export async function doMarkRead(services: Services, auth: AppAuth, type: string
     }
     // A late or stale mark-read is a no-op: the pointer only moves forward.
     const moved = await tx.query<MemberRow>(
-      `update channel_members set last_read_seq = $5, last_read_at = now(), last_delivered_seq = greatest(last_delivered_seq, $5)
-       where app_id = $1 and type = $2 and channel_id = $3 and user_id = $4 and last_read_seq < $5 returning *`,
+      `update channel_members cm set last_read_seq = $5, last_read_at = now(), last_delivered_seq = greatest(last_delivered_seq, $5)
+       where app_id = $1 and type = $2 and channel_id = $3 and user_id = $4 and last_read_seq < $5 and ${MESSAGE_BETWEEN('cm.last_read_seq', '$5')} returning *`,
       [context.appId, type, id, userId, target],
     );
     const row = moved.rows[0] ?? context.membership;
@@ -48,7 +60,7 @@ export async function doMarkRead(services: Services, auth: AppAuth, type: string
     if (moved.rows[0]) {
       events.notify(userId, { type: 'notification.mark_read', created_at: now(), cid: `${type}:${id}`, last_read_seq: row.last_read_seq, unread_count: counts.unread, unread_mentions: counts.mentions });
     }
-    return { read: toReadState(row), unread_count: counts.unread, unread_mentions: counts.mentions };
+    return { result: { read: toReadState(row), unread_count: counts.unread, unread_mentions: counts.mentions }, moved: moved.rows.length > 0 };
   });
 }
 
@@ -56,12 +68,20 @@ export async function doMarkAllRead(services: Services, auth: AppAuth) {
   const userId = auth.user!.id;
   const channels = await services.pool.query<{ type: string; channel_id: string }>(
     `select cm.type, cm.channel_id from channel_members cm join channels c on c.app_id = cm.app_id and c.type = cm.type and c.id = cm.channel_id
-     where cm.app_id = $1 and cm.user_id = $2 and c.deleted_at is null and cm.last_read_seq < c.last_seq`,
+     where cm.app_id = $1 and cm.user_id = $2 and c.deleted_at is null and cm.last_read_seq < c.last_seq and ${MESSAGE_BETWEEN('cm.last_read_seq', 'c.last_seq')}`,
     [auth.appId, userId],
   );
   // One transaction per channel: each takes that channel's lock (see db/channel-lock.ts).
-  for (const channel of channels.rows) await doMarkRead(services, auth, channel.type, channel.channel_id, {});
-  return { marked: channels.rows.length };
+  let marked = 0;
+  for (const channel of channels.rows) {
+    try {
+      if ((await markRead(services, auth, channel.type, channel.channel_id, {})).moved) marked++;
+    } catch (error) {
+      // deleted or left in the meantime: nothing to mark there
+      if (!(error instanceof ApiError && error.code === 'NOT_FOUND')) throw error;
+    }
+  }
+  return { marked };
 }
 
 export async function doMarkDelivered(services: Services, auth: AppAuth, type: string, id: string, seq: number) {
@@ -70,8 +90,8 @@ export async function doMarkDelivered(services: Services, auth: AppAuth, type: s
     if (!context.membership) throw notFound('membership');
     const target = Math.min(seq, context.channel.last_seq);
     const moved = await tx.query<MemberRow>(
-      `update channel_members set last_delivered_seq = $5
-       where app_id = $1 and type = $2 and channel_id = $3 and user_id = $4 and last_delivered_seq < $5 returning *`,
+      `update channel_members cm set last_delivered_seq = $5
+       where app_id = $1 and type = $2 and channel_id = $3 and user_id = $4 and last_delivered_seq < $5 and ${MESSAGE_BETWEEN('cm.last_delivered_seq', '$5')} returning *`,
       [context.appId, type, id, userId, target],
     );
     const row = moved.rows[0] ?? context.membership;

@@ -32,9 +32,17 @@ class Replay extends Error {
   }
 }
 
+/** Object keys sorted at every depth: a retry is the same body whatever order its JSON keys come in. */
+function sortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedKeys);
+  if (value === null || typeof value !== 'object') return value;
+  const object = value as Record<string, unknown>;
+  return Object.fromEntries(Object.keys(object).sort().map((k) => [k, sortedKeys(object[k])]));
+}
+
 function requestHash(type: string, id: string, body: SendMessageBody): string {
   const { client_msg_id: _ignored, ...rest } = body;
-  const canonical = JSON.stringify([type, id, Object.keys(rest).sort().map((k) => [k, rest[k as keyof typeof rest]])]);
+  const canonical = JSON.stringify([type, id, Object.keys(rest).sort().map((k) => [k, sortedKeys(rest[k as keyof typeof rest])])]);
   return createHash('sha256').update(canonical).digest('base64url');
 }
 
@@ -128,6 +136,12 @@ export async function doSendMessage(services: Services, auth: AppAuth, type: str
   try {
     return await writeChannel(services, auth, type, id, async (tx, context, events) => {
       const userId = writerId(context);
+      // A retry that raced the original (both past the check above) replays it: checked first,
+      // under the channel lock, so slow mode or limits met because of the original do not apply.
+      if (clientMsgId) {
+        const existing = await findByClientId(tx, context.appId, userId, clientMsgId);
+        if (existing) throw new Replay(existing);
+      }
       requirePermission(context, body.parent_id ? 'send_reply' : 'send_message');
       requireNotFrozen(context);
       const config = context.channelType.config;
@@ -136,10 +150,6 @@ export async function doSendMessage(services: Services, auth: AppAuth, type: str
       if (body.attachments?.length && !config.uploads && body.attachments.some((a) => a.type !== 'link')) throw permissionDenied('attachments are disabled for this channel type');
       await checkBlocked(tx, context, userId);
       await checkSlowMode(tx, context, userId);
-      if (clientMsgId) {
-        const existing = await findByClientId(tx, context.appId, userId, clientMsgId);
-        if (existing) throw new Replay(existing);
-      }
       const parent = await loadParent(tx, context, body.parent_id, 'parent_id');
       if (parent && (!config.replies || parent.parent_id || parent.deleted_at)) {
         if (!config.replies) throw permissionDenied('replies are disabled for this channel type');
@@ -176,10 +186,13 @@ async function insertMessage(tx: pg.PoolClient, context: ChannelContext, events:
   const seq = await nextSeq(tx, appId, channel.type, channel.id);
   const id = uuidv7();
   const inChannel = !m.parent || m.body.show_in_channel === true;
+  // created_at is read now, under the channel lock, not at transaction start (now()): a send that
+  // waited for the lock would otherwise be older than the message before it in seq order.
   const inserted = await tx.query<{ created_at: Date }>(
     `insert into messages (app_id, id, type, channel_id, seq, user_id, kind, text, html, attachments, custom, parent_id, show_in_channel,
-       quoted_message_id, mentioned_user_ids, silent, client_msg_id, request_hash)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) returning created_at`,
+       quoted_message_id, mentioned_user_ids, silent, client_msg_id, request_hash, created_at, updated_at)
+     select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, t.at, t.at from (select clock_timestamp() as at) t
+     returning created_at`,
     [appId, id, channel.type, channel.id, seq, m.userId, m.parent ? 'reply' : 'regular', m.text, renderMarkdown(m.text),
       JSON.stringify(m.body.attachments ?? []), m.body.custom ?? {}, m.parent?.id ?? null, m.parent ? m.body.show_in_channel === true : false,
       m.body.quoted_message_id ?? null, m.mentions, m.body.silent === true, m.clientMsgId, m.hash],
