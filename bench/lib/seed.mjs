@@ -135,7 +135,9 @@ async function copyRows(client, sql, rows, label, total) {
  *   who are then the authors; 0: authors come from a pool of `authors` users who are not members),
  *   authors (1,000), unread (the reader's pointer is this many messages behind the end of each
  *   channel; 0: all read), mentionEvery (every k-th channel's last message @mentions the reader,
- *   with its user_message_flags row; 0: none), text words (6 to 16), label (progress label).
+ *   with its user_message_flags row; 0: none), otherMentionEvery (every k-th message @mentions
+ *   another member, with its flags row, so that the flags table is not the reader's alone; needs
+ *   members >= 2), label (progress label).
  * Resolves to { seconds, copy_seconds, index_seconds, rows_per_s }.
  */
 export async function seedConversations(client, o) {
@@ -147,6 +149,7 @@ export async function seedConversations(client, o) {
   const authorsCount = o.authors ?? 1_000;
   const unread = o.unread ?? 0;
   const mentionEvery = o.mentionEvery ?? 0;
+  const otherMentionEvery = members > 1 ? (o.otherMentionEvery ?? 0) : 0;
   const label = o.label ?? 'seed';
   const started = performance.now();
   const spanMs = 30 * 24 * 3600 * 1000; // messages spread over the last 30 days
@@ -231,7 +234,13 @@ export async function seedConversations(client, o) {
       if (mentionEvery > 0 && c % mentionEvery === 0 && seq === count(c)) {
         text = `@${reader} ${text}`;
         mentioned = `{${reader}}`;
-        mentions.push({ id, c, seq, ms });
+        mentions.push({ user: reader, id, c, seq, ms });
+      } else if (otherMentionEvery > 0 && i % otherMentionEvery === 0) {
+        // Someone else in the channel (not the author, not the reader) is mentioned.
+        const other = memberOf(c, (seq + 1) % members);
+        text = `@${other} ${text}`;
+        mentioned = `{${other}}`;
+        mentions.push({ user: other, id, c, seq, ms });
       }
       const iso = new Date(ms).toISOString();
       // app_id id type channel_id seq user_id kind text html attachments custom mentioned_user_ids created_at updated_at
@@ -247,7 +256,7 @@ export async function seedConversations(client, o) {
   );
 
   if (mentions.length > 0) {
-    const flagRows = mentions.map((m) => `${appId}\t${reader}\t${m.id}\t${type}\t${channelId(m.c)}\t${m.seq}\tt\t${new Date(m.ms).toISOString()}`);
+    const flagRows = mentions.map((m) => `${appId}\t${m.user}\t${m.id}\t${type}\t${channelId(m.c)}\t${m.seq}\tt\t${new Date(m.ms).toISOString()}`);
     await copyRows(client, 'copy user_message_flags (app_id, user_id, message_id, type, channel_id, seq, mentioned, created_at) from stdin', flagRows, null, flagRows.length);
   }
 

@@ -57,6 +57,7 @@ export async function run({ duration = 10, connections = 50 }) {
       authors: 400,
       unread,
       mentionEvery,
+      otherMentionEvery: 5,
       label: 'seed',
     });
     const token = await userToken(app.keyId, app.secret, READER);
@@ -72,8 +73,10 @@ export async function run({ duration = 10, connections = 50 }) {
     const cursors = [undefined];
     let seen = 0;
     let unreadSeen = 0;
+    let pageBytes = 0;
     for (let cursor; ; ) {
       const page = await post({ filter: {}, sort, limit: PAGE, ...(cursor ? { cursor } : {}) });
+      if (cursors.length === 1) pageBytes = JSON.stringify(page).length;
       seen += page.channels.length;
       unreadSeen += page.channels.reduce((s, c) => s + c.unread_count, 0);
       if (cursors.length === 1 && (page.channels[0]?.messages.length !== Math.min(25, perChannel) || page.channels.length !== Math.min(PAGE, channels))) {
@@ -151,6 +154,7 @@ export async function run({ duration = 10, connections = 50 }) {
       messages_per_channel: perChannel,
       unread_per_channel: unread,
       pages: cursors.length,
+      page_kb: Math.round(pageBytes / 1024),
       seed_seconds: seed.seconds,
       query_p50_ms: querySerial.p50_ms,
       query_p99_ms: querySerial.p99_ms,

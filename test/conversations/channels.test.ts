@@ -104,8 +104,8 @@ describe('get-or-create', () => {
 
 describe('channel state windows', () => {
   const cid = 'team:window';
-  let seqs: number[] = [];
-  let ids: string[] = [];
+  const seqs: number[] = [];
+  const ids: string[] = [];
   beforeAll(async () => {
     await api.create('alice', { type: 'team', id: 'window', members: ['bob'] });
     for (let i = 0; i < 20; i++) {

@@ -22,7 +22,7 @@ const unreadOf = async (user: string, cid: string) => {
 
 describe('mark read', () => {
   const cid = 'team:marks';
-  let msgs: any[] = [];
+  const msgs: any[] = [];
   beforeAll(async () => {
     await api.create('alice', { type: 'team', id: 'marks', members: ['bob', 'carol'] });
     for (let i = 0; i < 5; i++) msgs.push(await api.send('bob', cid, `m${i}`));

@@ -119,6 +119,8 @@ describe('verify-action', () => {
     await send('alice', { text: 'one' });
     await send('carol', { text: 'two @bob' });
     await verify(() => t.request('POST', `${path()}/read`, { ...as('bob'), body: {} }));
+    // carol has read up to her own message: she needs something new, or marking read is a no-op
+    await send('alice', { text: 'one more' });
     await verify(() => t.request('POST', `${path()}/read`, { ...as('carol'), body: {} }));
     await send('alice', { text: 'three' });
     const latest = (await state('bob')).channel;

@@ -11,7 +11,7 @@ import { ApiError, notFound, permissionDenied, validationError } from '../errors
 import { EventBatch, now, userRef } from '../events/event-log.js';
 import type { AppAuth } from '../http/guards.js';
 import type { Services } from '../services.js';
-import { accessChannel, actorFor, channelTypeOf, requirePermission, writerId } from './access.js';
+import { accessChannel, actorFor, channelTypeOf, requirePermission } from './access.js';
 import { buildStates, currentSyncCursor, messageWindow } from './channel-state.js';
 import { writeChannel } from './channel-write.js';
 import { insertMembers } from './members.js';
@@ -35,10 +35,14 @@ async function distinctTarget(services: Services, appId: string, type: string, m
     [appId, type, base, base.replace(/[\\%_]/g, (c) => '\\' + c) + '-%'],
   );
   const byId = new Map(taken.rows.map((r) => [r.id, r]));
+  // The live distinct channel of the set if there is one, else the first deleted or unused id.
+  let free: string | undefined;
   for (let k = 0; ; k++) {
     const id = k === 0 ? base : `${base}-${k}`;
     const row = byId.get(id);
-    if (!row || row.deleted_at || row.is_distinct) return id;
+    if (!row) return free ?? id;
+    if (!row.deleted_at && row.is_distinct) return id;
+    if (row.deleted_at) free ??= id;
   }
 }
 

@@ -3,7 +3,7 @@
  * handler; nothing a handler sees comes from an unverified token. See docs/subsystems/auth.md.
  */
 import { timingSafeEqual } from 'node:crypto';
-import { decodeProtectedHeader, jwtVerify, errors, type JWTPayload } from 'jose';
+import { decodeProtectedHeader, type JWTPayload } from 'jose';
 import type pg from 'pg';
 import { Id } from '@parley/protocol';
 import { ApiError, unauthorized } from '../errors.js';
@@ -12,6 +12,7 @@ import { TtlCache } from '../util/ttl-cache.js';
 import type { AppStore } from './app-store.js';
 import type { JwksVerifier } from './jwks.js';
 import type { KeyStore } from './key-store.js';
+import { verifyHs256 } from './hs256.js';
 
 export type AuthContext =
   | { kind: 'operator' }
@@ -80,13 +81,9 @@ export class Authenticator {
     if (typeof kid !== 'string' || kid.length === 0) throw unauthorized('token has no kid');
     const key = await this.keys.get(kid);
     if (!key) throw unauthorized('unknown key');
-    let payload: JWTPayload;
-    try {
-      ({ payload } = await jwtVerify(token, key.secret, { algorithms: ['HS256'], clockTolerance: SKEW_SECONDS }));
-    } catch (error) {
-      if (error instanceof errors.JWTExpired) throw new ApiError('TOKEN_EXPIRED', 'token expired');
-      throw unauthorized('invalid token');
-    }
+    const verified = verifyHs256(token, key.secret, SKEW_SECONDS);
+    if (!verified.ok) throw verified.expired ? new ApiError('TOKEN_EXPIRED', 'token expired') : unauthorized('invalid token');
+    const payload = verified.payload;
     checkIssuedAt(payload);
     if (payload.server === true) {
       const user = actAs ? await this.activeUser(key.appId, actAs, false) : null;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Services } from '../services.js';
 import { installAuthHook } from './auth-hook.js';
+import { OneLinePerRequest } from './request-log.js';
 import { installErrorHandlers } from './error-handler.js';
 import { installMetrics } from './metrics.js';
 import { installOpenApi } from './openapi.js';
@@ -41,6 +42,7 @@ export async function buildHttpApp(services: Services): Promise<FastifyInstance>
     },
     forceCloseConnections: false,
     return503OnClosing: true,
+    logController: new OneLinePerRequest(),
     ajv: { customOptions: { removeAdditional: false } },
   });
   app.setValidatorCompiler(validatorCompiler);

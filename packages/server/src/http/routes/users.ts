@@ -15,8 +15,7 @@ import {
 } from '@parley/protocol';
 import { doDeleteUser, doGetUser, doQueryUsers, doSetDeactivated, doUpdateUser, doUpsertUsers } from '../../actions/users.js';
 import { mintToken } from '../../auth/sign.js';
-import { listBlocks } from '../../actions/blocks.js';
-import { doUnread } from '../../actions/read-state.js';
+import { loadMeExtras } from '../../actions/me.js';
 import { findKey } from '../../db/apps.js';
 import { toUser } from '../../db/users.js';
 import { unauthorized } from '../../errors.js';
@@ -68,15 +67,8 @@ export function registerUserRoutes(app: FastifyInstance, services: Services): vo
   app.get('/v1/me', { config: { auth: 'user' }, schema: { tags, summary: 'Own user, unread totals, mutes, blocks, devices', response: { 200: MeResponse } } }, async (request) => {
     const user = actingUser(request);
     const auth = appAuth(request);
-    const [unread, blocks] = await Promise.all([doUnread(services, auth), listBlocks(services, auth.appId, user.id)]);
-    return {
-      user: toUser(user),
-      total_unread_count: unread.total_unread_count,
-      unread_channels: unread.unread_channels,
-      mutes: [],
-      blocks: blocks.blocks,
-      devices: [],
-    };
+    const extras = await loadMeExtras(services.pool, auth.appId, user.id);
+    return { user: toUser(user), ...extras, mutes: [], devices: [] };
   });
   app.post<{ Body: CreateTokenBody }>(
     '/v1/tokens',
