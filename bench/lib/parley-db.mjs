@@ -74,6 +74,7 @@ export async function startParleyWithStatements({ dataDir = null, logLevel } = {
   await client.connect();
   await client.query("alter system set shared_preload_libraries = 'pg_stat_statements'");
   await client.query("alter system set pg_stat_statements.track = 'all'");
+  await client.query('alter system set pg_stat_statements.track_planning = on');
   await client.end();
   await first.stop();
   const parley = await startParleyWithDb({ dataDir: dir, logLevel });
@@ -85,7 +86,7 @@ export async function startParleyWithStatements({ dataDir = null, logLevel } = {
     ...parley,
     stop: async () => {
       const c = new pg.Client({ connectionString: parley.dbUrl });
-      await c.connect().then(() => c.query('alter system reset shared_preload_libraries; alter system reset pg_stat_statements.track')).catch(() => {});
+      await c.connect().then(() => c.query('alter system reset shared_preload_libraries; alter system reset pg_stat_statements.track; alter system reset pg_stat_statements.track_planning')).catch(() => {});
       await c.end().catch(() => {});
       await parley.stop();
       if (!keep) rmSync(dir, { recursive: true, force: true });
@@ -104,14 +105,14 @@ export async function resetStatements(db) {
  */
 export async function statementsReport(db, operations, top = 25) {
   const result = await db.query(
-    `select calls, total_exec_time, mean_exec_time, rows, shared_blks_hit + shared_blks_read as blks, regexp_replace(query, '\\s+', ' ', 'g') as query
+    `select calls, total_exec_time, mean_exec_time, mean_plan_time, total_plan_time, rows, shared_blks_hit + shared_blks_read as blks, regexp_replace(query, '\\s+', ' ', 'g') as query
      from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())
        and query not ilike '%pg_stat_statements%'
      order by total_exec_time desc limit $1`,
     [top],
   );
   const sums = await db.query(
-    `select coalesce(sum(calls), 0) as calls, coalesce(sum(total_exec_time), 0) as time from pg_stat_statements
+    `select coalesce(sum(calls), 0) as calls, coalesce(sum(total_exec_time), 0) as time, coalesce(sum(total_plan_time), 0) as plan from pg_stat_statements
      where dbid = (select oid from pg_database where datname = current_database()) and query not ilike '%pg_stat_statements%'`,
   );
   const total = Number(sums.rows[0].time);
@@ -119,9 +120,11 @@ export async function statementsReport(db, operations, top = 25) {
   return {
     statements_per_op: Number((calls / operations).toFixed(2)),
     exec_ms_per_op: Number((total / operations).toFixed(3)),
+    plan_ms_per_op: Number((Number(sums.rows[0].plan) / operations).toFixed(3)),
     top: result.rows.map((r) => ({
       per_op: Number((Number(r.calls) / operations).toFixed(2)),
       mean_ms: Number(Number(r.mean_exec_time).toFixed(3)),
+      mean_plan_ms: Number(Number(r.mean_plan_time).toFixed(3)),
       share: Number((Number(r.total_exec_time) / total).toFixed(3)),
       rows_per_call: Number((Number(r.rows) / Math.max(Number(r.calls), 1)).toFixed(1)),
       blks_per_call: Number((Number(r.blks) / Math.max(Number(r.calls), 1)).toFixed(1)),

@@ -72,6 +72,9 @@ describe('get-or-create', () => {
     expect((await api.create('dave', { type: 'messaging', members: ['erin'] })).channel.cid).toBe(reopened.body.channel.cid);
     const trio = await api.create('carol', { type: 'messaging', members: ['dave', 'erin'] });
     expect(trio.channel.cid).not.toBe(dm.channel.cid);
+    // deleting the grown group does not hand the set its old id back while the new DM lives
+    await api.ok('dave', 'DELETE', ch(dm.channel.cid));
+    expect((await api.create('erin', { type: 'messaging', members: ['dave'] })).channel.cid).toBe(reopened.body.channel.cid);
   });
 
   it('20 parallel creates of one distinct member set make exactly one channel', async () => {

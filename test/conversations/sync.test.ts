@@ -1,6 +1,7 @@
 /** POST /v1/sync: cursors, exactly the events since, commit order, removal, retention, paging. */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeSyncCursor, encodeSyncCursor } from '../../packages/server/src/actions/sync-cursor.js';
 import { addApp, ch, expectError, SERVER, startWorld, type Api, type World } from './channel-helpers.js';
 
 let w: World;
@@ -161,6 +162,22 @@ describe('retention and paging', () => {
       expectError(await api.req('bob', 'POST', '/v1/sync', { since }), 400, 'VALIDATION_ERROR');
     }
     expectError(await api.req('bob', 'POST', '/v1/sync', { since: reencode(cursor, (v) => (v.s = '5.1.9')) }), 400, 'VALIDATION_ERROR');
+  });
+
+  it('cursors stay short with many transactions in flight; cursors of the earlier format still work', async () => {
+    const xip = Array.from({ length: 400 }, (_, i) => 1_000_000n + BigInt(i * 3));
+    const encoded = encodeSyncCursor({ snapshot: { xmin: 1_000_000n, xmax: 1_002_000n, xip }, eventId: 0 });
+    expect(encoded.length).toBeLessThanOrEqual(512);
+    expect(decodeSyncCursor(encoded).snapshot).toEqual({ xmin: 1_000_000n, xmax: 1_000_000n, xip: [] });
+    const small = { xmin: 5n, xmax: 9n, xip: [6n, 8n] };
+    expect(decodeSyncCursor(encodeSyncCursor({ snapshot: small, upto: small, eventId: 7 }))).toMatchObject({ snapshot: small, upto: small, eventId: 7 });
+
+    await api.create('alice', { type: 'team', id: 'legacy', members: ['bob'] });
+    const xmin = (await w.t.server.services.pool.query('select pg_snapshot_xmin(pg_current_snapshot())::text as x')).rows[0].x;
+    const legacy = Buffer.from(JSON.stringify({ x: xmin, e: 0, t: Date.now() })).toString('base64url');
+    await api.send('alice', 'team:legacy', 'via an old cursor');
+    const res = await api.sync('bob', legacy);
+    expect(res.events.map((e: any) => e.message?.text)).toContain('via an old cursor');
   });
 
   it('more than 500 events come in pages with has_more, none lost or repeated', async () => {
