@@ -4,7 +4,8 @@
  * Evidence for the read-path fixes proposed in docs/benchmarks.md: on the query-channels
  * fixture (a user in 1,000 channels, 50 messages each, 3 unread), times the server's own
  * statements (recorded from packages/server/dist) against rewritten ones, each run serially
- * through `pg` (p50/p99 round trip, ms), plus the EXPLAIN ANALYZE execution time:
+ * through `pg` (p50/p99 round trip, ms), plus the median EXPLAIN ANALYZE execution and planning
+ * times of 21 runs:
  *   unread:   doUnread's two statements   vs one statement (mentions by one range scan over the
  *             user's flags), without and with a covering partial index for the unread count;
  *   messages: buildStates' message statement (30 channels x 26 messages, 780 rows) and a history
@@ -15,7 +16,7 @@
  */
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { captureQueries, serverModule } from '../lib/explain.mjs';
+import { captureQueries, median, serverModule } from '../lib/explain.mjs';
 import { unthrottledApp } from '../lib/fixture.mjs';
 import { startParleyWithDb } from '../lib/parley-db.mjs';
 import { summarize } from '../lib/latency.mjs';
@@ -35,9 +36,21 @@ async function time(pool, statements) {
       for (const s of statements) await client.query(s.sql, s.params);
       durations.push(performance.now() - t0);
     }
-    let exec = 0;
-    for (const s of statements) exec += (await client.query(`explain (analyze, format json) ${s.sql}`, s.params)).rows[0]['QUERY PLAN'][0]['Execution Time'];
-    return { ...summarize(durations), explain_exec_ms: Number(exec.toFixed(3)) };
+    // EXPLAIN ANALYZE (no per-node timing) 21 times: the median execution and planning time.
+    const execs = [];
+    const plans = [];
+    for (let i = 0; i < 21; i++) {
+      let exec = 0;
+      let plan = 0;
+      for (const s of statements) {
+        const json = (await client.query(`explain (analyze, timing off, format json) ${s.sql}`, s.params)).rows[0]['QUERY PLAN'][0];
+        exec += json['Execution Time'];
+        plan += json['Planning Time'];
+      }
+      execs.push(exec);
+      plans.push(plan);
+    }
+    return { ...summarize(durations), explain_exec_ms: Number(median(execs).toFixed(3)), explain_plan_ms: Number(median(plans).toFixed(3)) };
   } finally {
     client.release();
   }

@@ -85,9 +85,16 @@ export async function startParleyWithStatements({ dataDir = null, logLevel } = {
   return {
     ...parley,
     stop: async () => {
+      // One statement a query: ALTER SYSTEM cannot run in the implicit transaction of a multi-statement query.
       const c = new pg.Client({ connectionString: parley.dbUrl });
-      await c.connect().then(() => c.query('alter system reset shared_preload_libraries; alter system reset pg_stat_statements.track; alter system reset pg_stat_statements.track_planning')).catch(() => {});
-      await c.end().catch(() => {});
+      try {
+        await c.connect();
+        for (const setting of ['shared_preload_libraries', 'pg_stat_statements.track', 'pg_stat_statements.track_planning']) await c.query(`alter system reset ${setting}`);
+      } catch (error) {
+        console.error(`bench: could not reset pg_stat_statements settings in ${dir}: ${error.message}`);
+      } finally {
+        await c.end().catch(() => {});
+      }
       await parley.stop();
       if (!keep) rmSync(dir, { recursive: true, force: true });
     },
