@@ -102,6 +102,9 @@ export async function run({ duration = 10, connections = 50 }) {
     });
 
     const verdict = (met) => (met ? 'met' : 'missed');
+    const cause = (r, e) =>
+      `one request at a time costs ${r.server_cpu_us} µs server + ${r.pg_cpu_us} µs PostgreSQL CPU (p50 ${r.p50_ms} ms); ` +
+      `the page's ${e.statements} statement(s) take ${e.db_exec_plan_ms_median} ms in PostgreSQL (execution + planning, median), plus 2 for the access check`;
     const runs = [latestSerial, deepSerial, latestLoad, deepLoad];
     const size = await db.query('select pg_database_size(current_database()) as bytes, pg_relation_size(\'messages\') as heap, pg_indexes_size(\'messages\') as idx');
     return {
@@ -137,7 +140,9 @@ export async function run({ duration = 10, connections = 50 }) {
       pg_statements: statementFigures,
       p99_target: `<= ${TARGET_P99_MS} ms, one request at a time`,
       latest_p99_verdict: verdict(latestSerial.p99_ms !== null && latestSerial.p99_ms <= TARGET_P99_MS),
+      latest_p99_cause: latestSerial.p99_ms <= TARGET_P99_MS ? undefined : cause(latestSerial, summary(explained.latest)),
       deep_p99_verdict: verdict(deepSerial.p99_ms !== null && deepSerial.p99_ms <= TARGET_P99_MS),
+      deep_p99_cause: deepSerial.p99_ms <= TARGET_P99_MS ? undefined : cause(deepSerial, summary(explained.deep)),
       non2xx: runs.reduce((s, r) => s + r.non2xx, 0),
       errors: runs.reduce((s, r) => s + r.errors + r.timeouts, 0),
       valid: runs.every((r) => r.non2xx === 0 && r.errors === 0 && r.timeouts === 0 && r.requests > 0),

@@ -160,6 +160,9 @@ export async function run({ duration = 10, connections = 50 }) {
     delete unreadExplain.plan;
 
     const verdict = (met) => (met ? 'met' : 'missed');
+    const cause = (r, e, what) =>
+      `one request at a time costs ${r.server_cpu_us} µs server + ${r.pg_cpu_us} µs PostgreSQL CPU (p50 ${r.p50_ms} ms); ${e.statements} statements, ` +
+      `${e.db_ms} ms in PostgreSQL (execution + planning), the largest ${Math.max(...e.each.map((x) => x.exec_ms))} ms; ${what}`;
     const runs = [querySerial, queryOneSerial, unreadSerial, queryLoad, unreadLoad];
     return {
       scenario: 'query-channels',
@@ -191,8 +194,10 @@ export async function run({ duration = 10, connections = 50 }) {
       pg_statements_unread: unreadStatements,
       query_target: `p99 <= ${TARGET_QUERY_P99_MS} ms, one request at a time`,
       query_verdict: verdict(querySerial.p99_ms !== null && querySerial.p99_ms <= TARGET_QUERY_P99_MS),
+      query_cause: querySerial.p99_ms <= TARGET_QUERY_P99_MS ? undefined : cause(querySerial, queryExplain, `a page is ${Math.round(pageBytes / 1024)} KB (${PAGE} channel states with their last messages)`),
       unread_target: `p99 <= ${TARGET_UNREAD_P99_MS} ms, one request at a time`,
       unread_verdict: verdict(unreadSerial.p99_ms !== null && unreadSerial.p99_ms <= TARGET_UNREAD_P99_MS),
+      unread_cause: unreadSerial.p99_ms <= TARGET_UNREAD_P99_MS ? undefined : cause(unreadSerial, unreadExplain, `counts for ${channels} channels with unread messages`),
       data_consistent: consistent,
       non2xx: runs.reduce((s, r) => s + r.non2xx, 0),
       errors: runs.reduce((s, r) => s + r.errors + r.timeouts, 0),

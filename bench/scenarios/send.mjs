@@ -193,6 +193,15 @@ export async function run({ duration = 10, connections = 50 }) {
     const fixed = await loadRequests({ url: parley.url, next, duration, connections, overallRate: rate });
 
     const ratio = Number((apiPerS / raw.per_s).toFixed(3));
+    const cpu = cpuPer(cpuBefore, cpuAfter, persisted);
+    const cores = (await machine()).cpus;
+    const causes = {
+      throughput:
+        `CPU per message: ${cpu.server_cpu_us} µs server + ${cpu.pg_cpu_us} µs PostgreSQL; ${TARGET_MSGS_PER_S} msgs/s on ${cores} cores allows ${Math.round((cores * 1e6) / TARGET_MSGS_PER_S)} µs in all` +
+        (raw.per_s < TARGET_MSGS_PER_S ? `; even the raw INSERT baseline reached only ${raw.per_s}/s here` : ''),
+      ratio: `a sent message costs ${cpu.server_cpu_us === null ? '?' : cpu.server_cpu_us + cpu.pg_cpu_us} µs of CPU (server + PostgreSQL) against ${raw.pg_cpu_us} µs of PostgreSQL CPU for the raw INSERT`,
+      p99: paced.saturated ? `saturated: the server answered ${paced.rps} msgs/s of the ${rate} offered, so latency is queueing` : `p99 ${paced.p99_ms} ms`,
+    };
     const verdict = (met) => (met ? 'met' : 'missed');
     const runs = [api, paced, fixed];
     return {
@@ -217,16 +226,19 @@ export async function run({ duration = 10, connections = 50 }) {
       paced_saturated: paced.saturated,
       overall_rate_p50_ms: fixed.p50_ms,
       overall_rate_p99_ms: fixed.p99_ms,
-      ...cpuPer(cpuBefore, cpuAfter, persisted),
+      ...cpu,
       // pg_stat_database over the max-rate phase, per persisted message (xact_commit: transactions and autocommit statements)
       pg_per_msg: { xact_commit: per('xact_commit'), tup_inserted: per('tup_inserted'), tup_updated: per('tup_updated') },
       pg_statements: statementFigures,
       throughput_target: `>= ${TARGET_MSGS_PER_S} msgs/s`,
       throughput_verdict: verdict(apiPerS >= TARGET_MSGS_PER_S),
+      throughput_cause: apiPerS >= TARGET_MSGS_PER_S ? undefined : causes.throughput,
       ratio_target: `>= ${TARGET_RATIO}`,
       ratio_verdict: verdict(ratio >= TARGET_RATIO),
+      ratio_cause: ratio >= TARGET_RATIO ? undefined : causes.ratio,
       p99_target: `< ${TARGET_P99_MS} ms at ${rate} msgs/s offered (evenly paced)`,
       p99_verdict: verdict(!paced.saturated && paced.p99_ms !== null && paced.p99_ms < TARGET_P99_MS),
+      p99_cause: !paced.saturated && paced.p99_ms !== null && paced.p99_ms < TARGET_P99_MS ? undefined : causes.p99,
       non2xx: runs.reduce((s, r) => s + r.non2xx, 0),
       errors: runs.reduce((s, r) => s + r.errors + r.timeouts, 0) + raw.errors,
       status: api.status,

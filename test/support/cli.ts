@@ -2,7 +2,7 @@
  * Runs the `parley` command as a real child process, from the TypeScript sources (tsx, with the
  * test tsconfig's paths so that @parley/server resolves to src rather than a possibly stale dist).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -111,6 +111,13 @@ export function spawnCli(args: string[], env: Record<string, string | undefined>
     exited,
     waitForExit,
     kill: () => {
+      // The embedded PostgreSQL runs in its own process group (so a terminal's Ctrl-C does not
+      // stop it before requests drain): kill the CLI's children by parent pid first.
+      try {
+        execFileSync('pkill', ['-KILL', '-P', String(child.pid)], { stdio: 'ignore' });
+      } catch {
+        // no children
+      }
       try {
         process.kill(-child.pid!, 'SIGKILL');
       } catch {

@@ -9,13 +9,15 @@ export interface DatabaseHandle {
   url: string;
   embedded: boolean;
   stop(): Promise<void>;
+  /** Synchronous last resort before process.exit: tells an embedded PostgreSQL to shut down. */
+  abandon(): void;
 }
 
 /** DATABASE_URL when set; otherwise the embedded PostgreSQL under PARLEY_DATA_DIR. */
 export async function openDatabase(config: Config, options: { owner: boolean; log?: (line: string) => void }): Promise<DatabaseHandle> {
-  if (config.databaseUrl) return { url: config.databaseUrl, embedded: false, stop: async () => {} };
+  if (config.databaseUrl) return { url: config.databaseUrl, embedded: false, stop: async () => {}, abandon: () => {} };
   const db = await startEmbeddedPostgres({ dataDir: config.dataDir, owner: options.owner, log: options.log });
-  return { url: db.url, embedded: true, stop: db.stop };
+  return { url: db.url, embedded: true, stop: db.stop, abandon: db.abandon };
 }
 
 /** PARLEY_ADMIN_TOKEN, or (embedded default) one generated on first start and kept in the data dir. */

@@ -17,6 +17,8 @@ export interface RunningParley {
   server: ParleyServer;
   url: string;
   stop(): Promise<void>;
+  /** Synchronous: tells an embedded PostgreSQL to shut down, for exits that cannot wait. */
+  abandon(): void;
 }
 
 function alive(pid: number): boolean {
@@ -172,12 +174,48 @@ export async function startParley(env: NodeJS.ProcessEnv = process.env, print: (
       await db.stop();
       await release();
     })());
-  return { server: running, url, stop };
+  return { server: running, url, stop, abandon: () => db.abandon() };
 }
 
 /** Entry point used by `parley start` and `npm start`: exits non-zero on bad config. */
 export async function runFromCli(env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  let running: RunningParley;
+  // Signals are handled from the first moment: one arriving during start-up (say, while the demo
+  // app is being created) waits for start-up to finish, then shuts down cleanly.
+  let running: RunningParley | null = null;
+  let requested: string | null = null;
+  let shuttingDown = false;
+  const shutdown = (signal: string) => {
+    if (!running) {
+      requested ??= signal;
+      return;
+    }
+    const server = running;
+    if (shuttingDown) {
+      // A second signal: stop waiting, but still tell the embedded PostgreSQL (its own process
+      // group, so the signal did not reach it) to shut down.
+      server.server.services.log.warn({ signal }, 'second signal; exiting without waiting');
+      server.abandon();
+      process.exit(1);
+    }
+    shuttingDown = true;
+    server.server.services.log.info({ signal }, 'shutting down');
+    const timeout = loadConfig(env).shutdownTimeoutSeconds * 1000;
+    const force = setTimeout(() => {
+      server.server.services.log.error('graceful shutdown timed out; exiting');
+      server.abandon();
+      process.exit(1);
+    }, timeout);
+    force.unref();
+    server.stop().then(
+      () => process.exit(0),
+      (error) => {
+        server.server.services.log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
   try {
     running = await startParley(env);
   } catch (error) {
@@ -187,29 +225,5 @@ export async function runFromCli(env: NodeJS.ProcessEnv = process.env): Promise<
     }
     throw error;
   }
-  let shuttingDown = false;
-  const shutdown = (signal: string) => {
-    if (shuttingDown) {
-      // A second signal: stop waiting. process.exit still stops an embedded PostgreSQL we started.
-      running.server.services.log.warn({ signal }, 'second signal; exiting without waiting');
-      process.exit(1);
-    }
-    shuttingDown = true;
-    running.server.services.log.info({ signal }, 'shutting down');
-    const timeout = loadConfig(env).shutdownTimeoutSeconds * 1000;
-    const force = setTimeout(() => {
-      running.server.services.log.error('graceful shutdown timed out; exiting');
-      process.exit(1);
-    }, timeout);
-    force.unref();
-    running.stop().then(
-      () => process.exit(0),
-      (error) => {
-        running.server.services.log.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  if (requested) shutdown(requested);
 }

@@ -370,16 +370,23 @@ describe('parley start on the embedded PostgreSQL', { timeout: 90_000 }, () => {
       }
     });
 
-    it.skipIf(process.getuid?.() !== 0)('as root, a data directory the postgres user cannot reach exits 2 naming PARLEY_DATA_DIR', async () => {
+    it.skipIf(process.getuid?.() !== 0)('as root, a data directory the postgres user cannot reach still works: the cluster moves under /var/lib/parley', async () => {
       const parent = await fs.mkdtemp(path.join(os.tmpdir(), 'parley-start-private-')); // mode 0700, owned by root
+      const data = path.join(parent, 'data');
+      let cluster: string | null = null;
       try {
-        const cli = start({ PARLEY_DATA_DIR: path.join(parent, 'data') });
-        const exit = await cli.waitForExit(60_000);
-        expect(exit.code).toBe(2);
-        expect(cli.stderr()).toMatch(/configuration error: PARLEY_DATA_DIR: .*not reachable by the OS user "postgres"/);
-        expect(cli.stderr()).toContain(`chmod 755 ${parent}`);
+        const cli = start({ PARLEY_DATA_DIR: data });
+        await cli.waitFor(/listening on/, 60_000);
+        const link = path.join(data, 'pg');
+        expect((await fs.lstat(link)).isSymbolicLink()).toBe(true);
+        cluster = await fs.readlink(link);
+        expect(cluster.startsWith('/var/lib/parley/pg-')).toBe(true);
+        expect(existsSync(path.join(cluster, 'PG_VERSION'))).toBe(true);
+        process.kill(cli.pid, 'SIGTERM');
+        expect((await cli.waitForExit(30_000)).code).toBe(0);
       } finally {
         await fs.rm(parent, { recursive: true, force: true });
+        if (cluster) await fs.rm(cluster, { recursive: true, force: true });
       }
     });
 

