@@ -12,6 +12,7 @@ import type { RateLimiter } from './engines/rate-limiter.js';
 import { MemoryRateLimiter } from './engines/rate-limiter-memory.js';
 import { RedisRateLimiter } from './engines/rate-limiter-redis.js';
 import { buildHttpApp } from './http/app.js';
+import { schedulePruning } from './jobs/prune-events.js';
 import { MemoryBroker } from './engines/broker-memory.js';
 import { TtlCache } from './util/ttl-cache.js';
 import type { Services } from './services.js';
@@ -59,12 +60,14 @@ export async function createServer(options: CreateServerOptions): Promise<Parley
     log.warn({ broker: config.broker }, 'PARLEY_BROKER: only the memory broker is available in this version; events reach this node only');
   }
   const app = await buildHttpApp(services);
+  const stopPruning = options.migrate === false ? () => {} : schedulePruning(pool, log);
   let closing: Promise<void> | null = null;
   return {
     app,
     services,
     close: () =>
       (closing ??= (async () => {
+        stopPruning();
         await app.close();
         await rateLimiter.close();
         await services.broker.close();
