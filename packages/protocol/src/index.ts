@@ -10,3 +10,4 @@ export * from './error-docs.js';
 export * from './schemas/messages.js';
 export * from './schemas/channels.js';
 export * from './state/channel-reducer.js';
+export * from './schemas/realtime.js';

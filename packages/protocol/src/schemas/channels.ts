@@ -171,3 +171,7 @@ export const ChannelResponse = Type.Object({ channel: Channel });
 export const MembersResponse = Type.Object({ members: Type.Array(Member), member_count: Type.Integer() });
 export const MembershipResponse = Type.Object({ membership: Membership });
 export const ReadResponse = Type.Object({ read: ReadState });
+/** POST .../delivered (and the `mark_delivered` rpc). */
+export const ReadResult = Type.Object({ read: Type.Object({ user_id: Type.String(), last_read_seq: Type.Integer(), last_read_at: Type.Union([Type.String(), Type.Null()]), last_delivered_seq: Type.Integer() }) });
+/** POST .../read (and the `mark_read` rpc). */
+export const MarkReadResult = Type.Object({ ...ReadResult.properties, unread_count: Type.Integer(), unread_mentions: Type.Integer() });

@@ -72,7 +72,7 @@ export async function doSync(services: Services, auth: AppAuth, body: { cids?: s
 }
 
 /** Events logged before a message was deleted still carry its text: serve them as tombstones. */
-async function redactDeleted(services: Services, appId: string, events: LoggedEvent['event'][]) {
+export async function redactDeleted(services: Services, appId: string, events: LoggedEvent['event'][]) {
   const ids = [...new Set(events.map((e) => e.message?.id).filter((id): id is string => typeof id === 'string'))];
   if (ids.length === 0) return events;
   const deleted = await services.pool.query<{ id: string; deleted_at: Date | null }>(

@@ -5,6 +5,7 @@ import { findApp } from '../db/apps.js';
 import { transaction, type Queryable } from '../db/pool.js';
 import { findUser, toUser, USER_COLUMNS, type UserRow } from '../db/users.js';
 import { notFound, permissionDenied, validationError } from '../errors.js';
+import { publishControl } from '../events/control.js';
 import type { AppAuth } from '../http/guards.js';
 import { isAppAdmin } from '../http/guards.js';
 import type { Services } from '../services.js';
@@ -195,6 +196,8 @@ export async function doSetDeactivated(services: Services, auth: AppAuth, id: st
   const row = result.rows[0];
   if (!row) throw notFound('user');
   services.authenticator.forgetUser(auth.appId, id);
+  // Open WebSocket connections of the user close within a second, on every node.
+  if (deactivated) await publishControl(services.broker, auth.appId, { type: 'control.user_disabled', user_id: id, reason: 'deactivated' }, services.log);
   return toUser(row);
 }
 
@@ -224,5 +227,6 @@ export async function doDeleteUser(services: Services, auth: AppAuth, id: string
   });
   if (row === undefined) throw notFound('user');
   services.authenticator.forgetUser(auth.appId, id);
+  await publishControl(services.broker, auth.appId, { type: 'control.user_disabled', user_id: id, reason: 'deleted' }, services.log);
   return { user: row ? toUser(row) : null };
 }

@@ -1,35 +1,37 @@
-import type { Broker, BrokerMessage } from './broker.js';
+import { LocalSubscribers, ReconnectListeners, unsubscribeWith, type Broker, type BrokerHandler, type BrokerMessage, type BrokerOptions, type Unsubscribe } from './broker.js';
 
 /** In-process fan-out: the default for one node and the test double for the others. */
 export class MemoryBroker implements Broker {
-  private readonly topics = new Map<string, Set<(message: BrokerMessage) => void>>();
+  private readonly local: LocalSubscribers;
+  private readonly reconnects: ReconnectListeners;
+  private closed = false;
 
-  async publish(topic: string, message: BrokerMessage): Promise<void> {
-    const handlers = this.topics.get(topic);
-    if (!handlers) return;
-    for (const handler of [...handlers]) {
-      try {
-        handler(message);
-      } catch {
-        // A failing subscriber must not affect the publisher or the others.
-      }
-    }
+  constructor(options: BrokerOptions = {}) {
+    this.local = new LocalSubscribers(options.log);
+    this.reconnects = new ReconnectListeners(options.log);
   }
 
-  subscribe(topic: string, handler: (message: BrokerMessage) => void): () => void {
-    let handlers = this.topics.get(topic);
-    if (!handlers) {
-      handlers = new Set();
-      this.topics.set(topic, handlers);
-    }
-    handlers.add(handler);
-    return () => {
-      handlers.delete(handler);
-      if (handlers.size === 0) this.topics.delete(topic);
-    };
+  async publish(topic: string, message: BrokerMessage): Promise<void> {
+    if (this.closed) return;
+    // What the network engines would send: a message that is not JSON fails here too.
+    JSON.stringify(message);
+    this.local.deliver(topic, message);
+  }
+
+  subscribe(topic: string, handler: BrokerHandler): Unsubscribe {
+    if (this.closed) return unsubscribeWith(() => {}, Promise.resolve());
+    const { remove } = this.local.add(topic, handler);
+    return unsubscribeWith(() => void remove(), Promise.resolve());
+  }
+
+  /** Memory never loses its "connection": listeners are never called. */
+  onReconnect(listener: () => void): () => void {
+    return this.reconnects.add(listener);
   }
 
   async close(): Promise<void> {
-    this.topics.clear();
+    this.closed = true;
+    this.local.clear();
+    this.reconnects.clear();
   }
 }

@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { AppList, CreateAppBody, CreateAppResponse, KeyWithSecret, Ok } from '@parley/protocol';
 import { doCreateApp, doCreateKey, doDeleteKey, doListApps } from '../../actions/apps.js';
+import { publishControl } from '../../events/control.js';
 import type { Services } from '../../services.js';
 
 const AppParams = Type.Object({ app_id: Type.String({ maxLength: 64 }) });
@@ -27,6 +28,8 @@ export function registerAppRoutes(app: FastifyInstance, services: Services): voi
     async (request) => {
       await doDeleteKey(services.pool, request.params.app_id, request.params.key_id);
       services.keys.forget(request.params.key_id);
+      // Every node closes the WebSocket connections authenticated with the key, and forgets it.
+      await publishControl(services.broker, request.params.app_id, { type: 'control.key_deleted', key_id: request.params.key_id }, services.log);
       return { ok: true as const };
     },
   );

@@ -9,6 +9,8 @@ import {
   GetChannelQuery,
   MarkDeliveredBody,
   MarkReadBody,
+  MarkReadResult,
+  ReadResult,
   MemberParams,
   MembersResponse,
   MembershipResponse,
@@ -39,8 +41,6 @@ import { appAuth } from '../guards.js';
 
 type P = { type: string; id: string };
 const tags = ['channels'];
-const ReadResult = Type.Object({ read: Type.Object({ user_id: Type.String(), last_read_seq: Type.Integer(), last_read_at: Type.Union([Type.String(), Type.Null()]), last_delivered_seq: Type.Integer() }) });
-const MarkReadResult = Type.Object({ ...ReadResult.properties, unread_count: Type.Integer(), unread_mentions: Type.Integer() });
 
 export function registerChannelRoutes(app: FastifyInstance, services: Services): void {
   app.post<{ Body: CreateChannelBody }>(
