@@ -15,6 +15,8 @@ export interface Config {
   bodyLimit: number;
   /** Seconds given to in-flight requests on SIGTERM/SIGINT before the process exits anyway. */
   shutdownTimeoutSeconds: number;
+  /** Seconds between the WebSocket gateway's pings; a client that does not answer one is disconnected. */
+  wsPingIntervalSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -80,5 +82,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     production,
     bodyLimit: integer(env, 'PARLEY_BODY_LIMIT', 1024 * 1024, 1024, 100 * 1024 * 1024),
     shutdownTimeoutSeconds: integer(env, 'PARLEY_SHUTDOWN_TIMEOUT', 10, 1, 300),
+    wsPingIntervalSeconds: integer(env, 'PARLEY_WS_PING_INTERVAL', 25, 1, 300),
   };
 }

@@ -14,12 +14,16 @@ import { RedisRateLimiter } from './engines/rate-limiter-redis.js';
 import { buildHttpApp } from './http/app.js';
 import { schedulePruning } from './jobs/prune-events.js';
 import { MemoryBroker } from './engines/broker-memory.js';
+import { MemoryPresence } from './engines/presence-memory.js';
+import { Gateway } from './gateway/gateway.js';
 import { TtlCache } from './util/ttl-cache.js';
 import type { Services } from './services.js';
 
 export interface ParleyServer {
   app: FastifyInstance;
   services: Services;
+  /** The WebSocket gateway on the app's HTTP server (`GET /connection/websocket`). */
+  gateway: Gateway;
   /** Stops accepting, lets in-flight requests finish, closes engines and the pool. */
   close(): Promise<void>;
 }
@@ -53,6 +57,7 @@ export async function createServer(options: CreateServerOptions): Promise<Parley
     authenticator: new Authenticator(pool, keys, apps, new JwksVerifier(), config.adminToken),
     rateLimiter,
     broker: new MemoryBroker(),
+    presence: new MemoryPresence(),
     channelTypes: new TtlCache(2_000),
   };
   if (config.broker !== 'memory') {
@@ -60,17 +65,23 @@ export async function createServer(options: CreateServerOptions): Promise<Parley
     log.warn({ broker: config.broker }, 'PARLEY_BROKER: only the memory broker is available in this version; events reach this node only');
   }
   const app = await buildHttpApp(services);
+  const gateway = new Gateway(services, { pingIntervalSeconds: config.wsPingIntervalSeconds });
+  gateway.listen(app.server);
   const stopPruning = options.migrate === false ? () => {} : schedulePruning(pool, log);
   let closing: Promise<void> | null = null;
   return {
     app,
     services,
+    gateway,
     close: () =>
       (closing ??= (async () => {
         stopPruning();
+        // Sockets first, with a reconnect code: clients move to another node while this one drains.
+        await gateway.close();
         await app.close();
         await rateLimiter.close();
         await services.broker.close();
+        await services.presence.close();
         await pool.end();
       })()),
   };

@@ -7,6 +7,7 @@ import type { Authenticator } from './auth/authenticate.js';
 import type { KeyStore } from './auth/key-store.js';
 import type { RateLimiter } from './engines/rate-limiter.js';
 import type { Broker } from './engines/broker.js';
+import type { Presence } from './engines/presence.js';
 import type { ChannelTypeDefinition } from '@parley/protocol';
 import type { TtlCache } from './util/ttl-cache.js';
 
@@ -21,6 +22,8 @@ export interface Services {
   authenticator: Authenticator;
   rateLimiter: RateLimiter;
   broker: Broker;
+  /** Who is connected to which channel (the gateway's subscribers). */
+  presence: Presence;
   /** Effective channel types by `<app_id>/<type>`, read on every channel action. */
   channelTypes: TtlCache<ChannelTypeDefinition>;
 }

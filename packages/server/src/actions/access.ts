@@ -3,7 +3,7 @@
  * actions fetch channels. Invisible and missing look the same (NOT_FOUND).
  */
 import { can, type Actor, type ChannelTypeDefinition, type Permission } from '@parley/protocol';
-import { findChannel, findMember, type ChannelRow, type MemberRow } from '../db/channels.js';
+import { findChannelWithMember, type ChannelRow, type MemberRow } from '../db/channels.js';
 import type { Queryable } from '../db/pool.js';
 import { ApiError, notFound, permissionDenied } from '../errors.js';
 import type { AppAuth } from '../http/guards.js';
@@ -39,12 +39,12 @@ export function actorFor(auth: AppAuth, membership: MemberRow | null): Actor {
   };
 }
 
-/** Loads a channel the caller may read. `lock` takes the channel row lock (inside a transaction). */
-export async function accessChannel(services: Services, db: Queryable, auth: AppAuth, type: string, id: string, lock = false): Promise<ChannelContext> {
-  const channel = await findChannel(db, auth.appId, type, id, lock);
-  if (!channel) throw notFound('channel');
+/** Loads a channel the caller may read, with the caller's membership, in one round trip. */
+export async function accessChannel(services: Services, db: Queryable, auth: AppAuth, type: string, id: string): Promise<ChannelContext> {
   const userId = auth.user?.id ?? null;
-  const membership = userId ? ((await findMember(db, auth.appId, type, id, userId)) ?? null) : null;
+  const found = await findChannelWithMember(db, auth.appId, type, id, userId);
+  if (!found) throw notFound('channel');
+  const { channel, membership } = found;
   const channelType = await channelTypeOf(services, db, auth.appId, type);
   const actor = actorFor(auth, membership);
   const context = { appId: auth.appId, userId, server: auth.kind === 'server' && !auth.user, channel, channelType, membership, actor };

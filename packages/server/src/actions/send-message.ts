@@ -8,7 +8,7 @@ import { MAX_ATTACHMENTS, type Message, type SendMessageBody } from '@parley/pro
 import { uuidv7 } from 'uuidv7';
 import type pg from 'pg';
 import { nextSeq } from '../db/channels.js';
-import { forEvent, loadMessage, type MessageRow } from '../db/messages.js';
+import { forEvent, loadMessage, toMessage, type MessageRow, type ReadRow } from '../db/messages.js';
 import type { Queryable } from '../db/pool.js';
 import { DEFAULT_LIMITS } from '../engines/rate-limiter.js';
 import { ApiError, notFound, permissionDenied, validationError } from '../errors.js';
@@ -71,15 +71,18 @@ async function replay(services: Services, auth: AppAuth, existing: { id: string;
 }
 
 /** @mentions: explicit ids and `@id` tokens in the text, kept only when they are members. */
-async function resolveMentions(tx: Queryable, context: ChannelContext, text: string, explicit: string[] = []): Promise<string[]> {
+type UserRefRow = { id: string; name: string | null; image: string | null };
+
+async function resolveMentions(tx: Queryable, context: ChannelContext, text: string, explicit: string[] = []): Promise<UserRefRow[]> {
   const fromText = [...text.matchAll(/(?:^|[^\w])@([A-Za-z0-9_@.|=+!-]{1,128})/g)].map((m) => m[1]!.replace(/[.!]+$/, ''));
   const candidates = [...new Set([...explicit, ...fromText])];
   if (candidates.length === 0) return [];
-  const result = await tx.query<{ user_id: string }>(
-    'select user_id from channel_members where app_id = $1 and type = $2 and channel_id = $3 and user_id = any($4::text[]) order by user_id',
+  const result = await tx.query<UserRefRow>(
+    `select cm.user_id as id, u.name, u.image from channel_members cm left join users u on u.app_id = cm.app_id and u.id = cm.user_id
+     where cm.app_id = $1 and cm.type = $2 and cm.channel_id = $3 and cm.user_id = any($4::text[]) order by cm.user_id`,
     [context.appId, context.channel.type, context.channel.id, candidates],
   );
-  return result.rows.map((r) => r.user_id);
+  return result.rows;
 }
 
 async function checkBlocked(tx: Queryable, context: ChannelContext, userId: string): Promise<void> {
@@ -104,10 +107,13 @@ async function checkSlowMode(tx: Queryable, context: ChannelContext, userId: str
   if (wait !== null && wait !== undefined && wait > 0) throw new ApiError('SLOW_MODE', `slow mode: wait ${wait} s`, { slow_mode_seconds: seconds }, wait);
 }
 
-async function loadParent(tx: Queryable, context: ChannelContext, id: string | undefined, what: string): Promise<MessageRow | null> {
+type ParentRow = MessageRow & { user_name: string | null; user_image: string | null };
+
+async function loadParent(tx: Queryable, context: ChannelContext, id: string | undefined, what: string): Promise<ParentRow | null> {
   if (!id) return null;
-  const result = await tx.query<MessageRow>(
-    'select * from messages where app_id = $1 and id = $2 and type = $3 and channel_id = $4 and seq > $5',
+  const result = await tx.query<ParentRow>(
+    `select m.*, u.name as user_name, u.image as user_image from messages m left join users u on u.app_id = m.app_id and u.id = m.user_id
+     where m.app_id = $1 and m.id = $2 and m.type = $3 and m.channel_id = $4 and m.seq > $5`,
     [context.appId, id, context.channel.type, context.channel.id, context.channel.truncated_seq],
   );
   const row = result.rows[0];
@@ -158,7 +164,7 @@ export async function doSendMessage(services: Services, auth: AppAuth, type: str
       const quoted = await loadParent(tx, context, body.quoted_message_id, 'quoted_message_id');
       if (quoted && !config.quotes) throw permissionDenied('quotes are disabled for this channel type');
       const mentions = await resolveMentions(tx, context, text, body.mentioned_user_ids);
-      return insertMessage(tx, context, events, { userId, body, text, clientMsgId, hash, parent, mentions });
+      return insertMessage(tx, context, events, { userId, body, text, clientMsgId, hash, parent, quoted, mentions, sender: { name: auth.user?.name ?? null, image: auth.user?.image ?? null } });
     });
   } catch (error) {
     if (error instanceof Replay) return replay(services, auth, error.existing, hash);
@@ -177,46 +183,73 @@ interface NewMessage {
   text: string;
   clientMsgId: string | null;
   hash: string;
-  parent: MessageRow | null;
-  mentions: string[];
+  parent: ParentRow | null;
+  quoted: ParentRow | null;
+  mentions: UserRefRow[];
+  /** The author's name and image when not a member (an app admin posting): from the auth cache. */
+  sender: { name: string | null; image: string | null };
 }
 
+/**
+ * The write, in two statements under the channel lock: (1) next seq, insert, last_message_at,
+ * unhide + the sender's read pointer, mention flags, and the members to notify, all in one
+ * statement; (2) the event. The public message is built from what we already hold, not re-read.
+ */
 async function insertMessage(tx: pg.PoolClient, context: ChannelContext, events: EventBatch, m: NewMessage): Promise<SendResult> {
   const { appId, channel } = context;
-  const seq = await nextSeq(tx, appId, channel.type, channel.id);
   const id = uuidv7();
   const inChannel = !m.parent || m.body.show_in_channel === true;
-  // created_at is read now, under the channel lock, not at transaction start (now()): a send that
-  // waited for the lock would otherwise be older than the message before it in seq order.
-  const inserted = await tx.query<{ created_at: Date }>(
-    `insert into messages (app_id, id, type, channel_id, seq, user_id, kind, text, html, attachments, custom, parent_id, show_in_channel,
-       quoted_message_id, mentioned_user_ids, silent, client_msg_id, request_hash, created_at, updated_at)
-     select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, t.at, t.at from (select clock_timestamp() as at) t
-     returning created_at`,
-    [appId, id, channel.type, channel.id, seq, m.userId, m.parent ? 'reply' : 'regular', m.text, renderMarkdown(m.text),
-      JSON.stringify(m.body.attachments ?? []), m.body.custom ?? {}, m.parent?.id ?? null, m.parent ? m.body.show_in_channel === true : false,
-      m.body.quoted_message_id ?? null, m.mentions, m.body.silent === true, m.clientMsgId, m.hash],
+  const html = renderMarkdown(m.text);
+  const attachments = m.body.attachments ?? [];
+  const custom = m.body.custom ?? {};
+  const mentionIds = m.mentions.map((u) => u.id);
+  // created_at is read under the channel lock (not now(), the transaction start), truncated to
+  // milliseconds so that every copy of it (message, last_message_at, read_at) is the same value.
+  // (Data-modifying CTEs run whether or not the final select reads them.)
+  const written = await tx.query<{ seq: number; at: Date; notify: string[] }>(
+    `with t as (select date_trunc('milliseconds', clock_timestamp()) as at),
+     s as (update channels set last_seq = last_seq + 1,
+             last_message_at = case when $6 then (select at from t) else last_message_at end
+           where app_id = $1 and type = $2 and id = $3 returning last_seq),
+     msg as (insert into messages (app_id, id, type, channel_id, seq, user_id, kind, text, html, attachments, custom, parent_id,
+               show_in_channel, quoted_message_id, mentioned_user_ids, silent, client_msg_id, request_hash, created_at, updated_at)
+             select $1, $4, $2, $3, s.last_seq, $5, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, t.at, t.at from s, t
+             returning seq),
+     mem as (update channel_members set
+               hidden = case when $6 then false else hidden end,
+               last_read_seq = case when user_id = $5 then (select seq from msg) else last_read_seq end,
+               last_read_at = case when user_id = $5 then (select at from t) else last_read_at end,
+               last_delivered_seq = case when user_id = $5 then greatest(last_delivered_seq, (select seq from msg)) else last_delivered_seq end
+             where app_id = $1 and type = $2 and channel_id = $3 and ((hidden and $6) or (user_id = $5 and last_read_seq < (select seq from msg)))
+             returning 1),
+     flags as (insert into user_message_flags (app_id, user_id, message_id, type, channel_id, seq, mentioned)
+               select $1, u, $4, $2, $3, (select seq from msg), true from unnest($15::text[]) u
+               on conflict (app_id, user_id, message_id) do update set mentioned = true returning 1)
+     select (select seq from msg) as seq, (select at from t) as at,
+       (select coalesce(array_agg(user_id), '{}') from channel_members where app_id = $1 and type = $2 and channel_id = $3 and user_id <> $5 and $6) as notify`,
+    [appId, channel.type, channel.id, id, m.userId, inChannel, m.parent ? 'reply' : 'regular', m.text, html,
+      JSON.stringify(attachments), custom, m.parent?.id ?? null, m.parent ? m.body.show_in_channel === true : false,
+      m.body.quoted_message_id ?? null, mentionIds, m.body.silent === true, m.clientMsgId, m.hash],
   );
-  const createdAt = inserted.rows[0]!.created_at;
-  if (inChannel) {
-    await tx.query('update channels set last_message_at = $4 where app_id = $1 and type = $2 and id = $3', [appId, channel.type, channel.id, createdAt]);
-    // A new message brings a hidden channel back for everyone.
-    await tx.query('update channel_members set hidden = false where app_id = $1 and type = $2 and channel_id = $3 and hidden', [appId, channel.type, channel.id]);
-  }
-  // Sending reads everything up to one's own message.
-  await tx.query(
-    `update channel_members set last_read_seq = $5, last_read_at = $6, last_delivered_seq = greatest(last_delivered_seq, $5)
-     where app_id = $1 and type = $2 and channel_id = $3 and user_id = $4 and last_read_seq < $5`,
-    [appId, channel.type, channel.id, m.userId, seq, createdAt],
-  );
-  if (m.mentions.length > 0) {
-    await tx.query(
-      `insert into user_message_flags (app_id, user_id, message_id, type, channel_id, seq, mentioned)
-       select $1, unnest($2::text[]), $3, $4, $5, $6, true on conflict (app_id, user_id, message_id) do update set mentioned = true`,
-      [appId, m.mentions, id, channel.type, channel.id, seq],
-    );
-  }
-  const message = (await loadMessage(tx, appId, m.userId, id))!;
+  const { seq, at, notify } = written.rows[0]!;
+  const sender = { user_name: context.membership?.user_name ?? m.sender.name, user_image: context.membership?.user_image ?? m.sender.image };
+  const quoted = m.quoted;
+  const row: ReadRow = {
+    app_id: appId, id, type: channel.type, channel_id: channel.id, seq, user_id: m.userId, kind: m.parent ? 'reply' : 'regular',
+    text: m.text, html, attachments, custom, parent_id: m.parent?.id ?? null, show_in_channel: m.parent ? m.body.show_in_channel === true : false,
+    quoted_message_id: quoted?.id ?? null, mentioned_user_ids: mentionIds, reply_count: 0, thread_participants: [], last_reply_at: null,
+    reaction_counts: {}, reaction_scores: {}, pinned_at: null, pinned_by: null, pin_expires_at: null, silent: m.body.silent === true,
+    client_msg_id: m.clientMsgId, request_hash: m.hash, created_at: at, updated_at: at, edited_at: null, deleted_at: null,
+    user_name: sender?.user_name ?? null, user_image: sender?.user_image ?? null, user_exists: true,
+    quoted: quoted
+      ? { id: quoted.id, kind: quoted.kind, text: quoted.text, html: quoted.html, attachments: quoted.attachments, user_id: quoted.user_id,
+          user_name: quoted.user_name, user_image: quoted.user_image, created_at: quoted.created_at.toISOString(), deleted_at: quoted.deleted_at?.toISOString() ?? null }
+      : null,
+    mentioned: m.mentions,
+    latest: [],
+    own: [],
+  };
+  const message = toMessage(row);
   const actor = userRef(message.user);
   await events.channelEvent(tx, channel.type, channel.id, seq, { type: 'message.new', created_at: now(), user: actor, message: forEvent(message) });
   if (m.parent) {
@@ -225,16 +258,13 @@ async function insertMessage(tx: pg.PoolClient, context: ChannelContext, events:
       `update messages set reply_count = reply_count + 1, last_reply_at = $3,
          thread_participants = case when $4 = any(thread_participants) then thread_participants else array_append(thread_participants, $4) end
        where app_id = $1 and id = $2`,
-      [appId, m.parent.id, createdAt, m.userId],
+      [appId, m.parent.id, at, m.userId],
     );
     const parent = (await loadMessage(tx, appId, null, m.parent.id))!;
     await events.channelEvent(tx, channel.type, channel.id, parentSeq, { type: 'message.updated', created_at: now(), user: actor, message: forEvent(parent) });
   }
-  if (inChannel) {
-    const members = await tx.query<{ user_id: string }>('select user_id from channel_members where app_id = $1 and type = $2 and channel_id = $3 and user_id <> $4', [appId, channel.type, channel.id, m.userId]);
-    for (const member of members.rows) {
-      events.notify(member.user_id, { type: 'notification.message_new', created_at: now(), cid: message.cid, user: actor, message: forEvent(message) });
-    }
+  for (const member of notify) {
+    events.notify(member, { type: 'notification.message_new', created_at: now(), cid: message.cid, user: actor, message: forEvent(message) });
   }
   return { message, created: true };
 }

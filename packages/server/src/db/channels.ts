@@ -129,3 +129,45 @@ export async function nextSeq(db: Queryable, appId: string, type: string, id: st
 export const UNREAD_CONDITION = `msg.app_id = cm.app_id and msg.type = cm.type and msg.channel_id = cm.channel_id
   and msg.seq > greatest(cm.last_read_seq, c.truncated_seq) and msg.deleted_at is null
   and (msg.parent_id is null or msg.show_in_channel) and msg.user_id is distinct from cm.user_id and msg.kind <> 'system'`;
+
+const MEMBER_FIELDS = [
+  'role', 'last_read_seq', 'last_read_at', 'last_delivered_seq', 'starred', 'archived', 'hidden', 'muted_until',
+  'notifications', 'banned', 'created_at', 'updated_at',
+] as const;
+
+/**
+ * The channel and the caller's membership (with their name and image) in one round trip: every
+ * channel action starts with it.
+ */
+export async function findChannelWithMember(
+  db: Queryable,
+  appId: string,
+  type: string,
+  id: string,
+  userId: string | null,
+): Promise<{ channel: ChannelRow; membership: MemberRow | null } | undefined> {
+  const result = await db.query<ChannelRow & Record<string, unknown>>(
+    `select ${CHANNEL_COLUMNS.split(', ').map((c) => 'c.' + c).join(', ')},
+       m.user_id as m_user_id, u.name as m_user_name, u.image as m_user_image,
+       ${MEMBER_FIELDS.map((f) => `m.${f} as m_${f}`).join(', ')}
+     from channels c
+     left join channel_members m on m.app_id = c.app_id and m.type = c.type and m.channel_id = c.id and m.user_id = $4
+     left join users u on u.app_id = m.app_id and u.id = m.user_id
+     where c.app_id = $1 and c.type = $2 and c.id = $3 and c.deleted_at is null`,
+    [appId, type, id, userId],
+  );
+  const row = result.rows[0];
+  if (!row) return undefined;
+  const channel = Object.fromEntries(CHANNEL_COLUMNS.split(', ').map((c) => [c, row[c]])) as unknown as ChannelRow;
+  if (row.m_user_id === null) return { channel, membership: null };
+  const membership = {
+    app_id: appId,
+    type,
+    channel_id: id,
+    user_id: row.m_user_id as string,
+    user_name: row.m_user_name as string | null,
+    user_image: row.m_user_image as string | null,
+    ...Object.fromEntries(MEMBER_FIELDS.map((f) => [f, row[`m_${f}`]])),
+  } as MemberRow;
+  return { channel, membership };
+}

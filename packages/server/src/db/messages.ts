@@ -38,7 +38,8 @@ export interface MessageRow {
   deleted_at: Date | null;
 }
 
-interface ReadRow extends MessageRow {
+/** A message row with what the public shape needs: author, quote, mentions, reactions. */
+export interface ReadRow extends MessageRow {
   user_name: string | null;
   user_image: string | null;
   user_exists: boolean;
@@ -59,7 +60,7 @@ interface ReadRow extends MessageRow {
   own: Array<RawReaction>;
 }
 
-interface RawReaction {
+export interface RawReaction {
   message_id: string;
   user_id: string;
   name: string | null;
@@ -99,15 +100,19 @@ export function messageSelect(where: string, tail = ''): string {
     case when q.id is null then null else json_build_object('id', q.id, 'kind', q.kind, 'text', q.text, 'html', q.html,
       'attachments', q.attachments, 'user_id', q.user_id, 'user_name', qu.name, 'user_image', qu.image,
       'created_at', q.created_at, 'deleted_at', q.deleted_at) end as quoted,
-    coalesce((select json_agg(json_build_object('id', mu.id, 'name', mu.name, 'image', mu.image) order by mu.id)
-      from users mu where mu.app_id = m.app_id and mu.id = any(m.mentioned_user_ids)), '[]') as mentioned,
+    case when cardinality(m.mentioned_user_ids) = 0 then '[]'::json else
+      coalesce((select json_agg(json_build_object('id', mu.id, 'name', mu.name, 'image', mu.image) order by mu.id)
+      from users mu where mu.app_id = m.app_id and mu.id = any(m.mentioned_user_ids)), '[]') end as mentioned,
+    -- Most messages have no reactions: skip both reaction subqueries for them.
+    case when m.reaction_counts = '{}'::jsonb then '[]'::json else
     coalesce((select json_agg(x.j order by x.created_at desc) from (
       select ${REACTION_JSON} as j, r.created_at from reactions r
       left join users ru on ru.app_id = r.app_id and ru.id = r.user_id
-      where r.app_id = m.app_id and r.message_id = m.id order by r.created_at desc limit ${LATEST_REACTIONS}) x), '[]') as latest,
+      where r.app_id = m.app_id and r.message_id = m.id order by r.created_at desc limit ${LATEST_REACTIONS}) x), '[]') end as latest,
+    case when m.reaction_counts = '{}'::jsonb or $2::text is null then '[]'::json else
     coalesce((select json_agg(${REACTION_JSON} order by r.created_at) from reactions r
       left join users ru on ru.app_id = r.app_id and ru.id = r.user_id
-      where r.app_id = m.app_id and r.message_id = m.id and r.user_id = $2), '[]') as own
+      where r.app_id = m.app_id and r.message_id = m.id and r.user_id = $2), '[]') end as own
   from messages m
   left join users u on u.app_id = m.app_id and u.id = m.user_id
   left join messages q on q.app_id = m.app_id and q.id = m.quoted_message_id

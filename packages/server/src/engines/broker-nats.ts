@@ -21,6 +21,8 @@ export interface NatsBrokerOptions extends BrokerOptions {
   prefix?: string;
   /** How long `connect` waits for the server before failing (default 5 s). */
   connectTimeoutMs?: number;
+  /** Connection name shown by the server's monitoring (default `parley-broker`). */
+  name?: string;
 }
 
 /**
@@ -49,7 +51,7 @@ export class NatsBroker implements Broker {
   static async connect(url: string, options: NatsBrokerOptions = {}): Promise<NatsBroker> {
     let connection: NatsConnection;
     try {
-      connection = await connect({ ...natsOptions(url), name: 'parley-broker', noEcho: true, maxReconnectAttempts: -1, reconnectTimeWait: 1_000, timeout: options.connectTimeoutMs ?? 5_000 });
+      connection = await connect({ ...natsOptions(url), name: options.name ?? 'parley-broker', noEcho: true, maxReconnectAttempts: -1, reconnectTimeWait: 1_000, timeout: options.connectTimeoutMs ?? 5_000 });
     } catch (error) {
       throw new Error(describeError(error));
     }

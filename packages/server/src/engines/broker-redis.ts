@@ -21,6 +21,8 @@ export interface RedisBrokerOptions extends BrokerOptions {
   prefix?: string;
   /** How long `connect` waits for Redis before failing (default 5 s). */
   connectTimeoutMs?: number;
+  /** Connection name shown by CLIENT LIST, `-pub` / `-sub` appended (default `parley-broker-<random>`). */
+  name?: string;
 }
 
 /**
@@ -44,6 +46,8 @@ export class RedisBroker implements Broker {
   private readonly local: LocalSubscribers;
   private readonly reconnects: ReconnectListeners;
   private readonly log: Logger | undefined;
+  /** Topics with an UNSUBSCRIBE in flight: what still arrives for them predates a new subscriber. */
+  private readonly unsubscribing = new Map<string, number>();
   private connected = false;
   private interrupted = false;
   private closed = false;
@@ -66,7 +70,7 @@ export class RedisBroker implements Broker {
     this.ownPrefix = envelopePrefix(this.nodeId);
     this.local = new LocalSubscribers(options.log);
     this.reconnects = new ReconnectListeners(options.log);
-    const name = `parley-broker-${this.nodeId.slice(0, 8)}`;
+    const name = options.name ?? `parley-broker-${this.nodeId.slice(0, 8)}`;
     this.pub = new Redis(url, {
       lazyConnect: true,
       connectionName: `${name}-pub`,
@@ -114,7 +118,14 @@ export class RedisBroker implements Broker {
     // Commands on one connection run in order, so SUBSCRIBE/UNSUBSCRIBE churn ends in the right state.
     const ready = first ? this.sub.subscribe(this.prefix + topic).then(() => {}) : this.whenSubscribed();
     return unsubscribeWith(() => {
-      if (remove() && !this.closed) this.sub.unsubscribe(this.prefix + topic).catch(() => {});
+      if (!remove() || this.closed) return;
+      this.unsubscribing.set(topic, (this.unsubscribing.get(topic) ?? 0) + 1);
+      const done = () => {
+        const left = (this.unsubscribing.get(topic) ?? 1) - 1;
+        if (left > 0) this.unsubscribing.set(topic, left);
+        else this.unsubscribing.delete(topic);
+      };
+      this.sub.unsubscribe(this.prefix + topic).then(done, done);
     }, ready);
   }
 
@@ -139,7 +150,7 @@ export class RedisBroker implements Broker {
   private received(channel: string, payload: string): void {
     if (this.closed || payload.startsWith(this.ownPrefix)) return;
     const topic = channel.slice(this.prefix.length);
-    if (!this.local.has(topic)) return;
+    if (!this.local.has(topic) || this.unsubscribing.has(topic)) return;
     let message: BrokerMessage;
     try {
       message = decodeEnvelope(payload);

@@ -21,7 +21,8 @@
  *   all handlers of a node).
  * - `subscribe` returns an unsubscribe function (idempotent). Its `ready` promise resolves once the
  *   subscription is active on the transport: publications from other nodes made after that reach
- *   the handler. Read the event log after `ready` (not before) to recover without a gap.
+ *   the handler (a few made just before may too). Read the event log after `ready` (not before)
+ *   to recover without a gap, and drop what the log already gave by `offset`.
  * - `onReconnect` listeners run after the node's connection to the transport was lost and its
  *   subscriptions are active again: publications from other nodes in between were missed.
  * - `close()` stops delivery and releases connections; `publish` afterwards is a no-op.

@@ -80,7 +80,8 @@ export type CommandKind = Command['kind'];
 export interface ClientInfo {
   client: string;
   user: string;
-  conn_info?: Record<string, unknown>;
+  conn_info?: unknown;
+  chan_info?: unknown;
 }
 
 export interface Publication {

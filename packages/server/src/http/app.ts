@@ -13,6 +13,7 @@ import { registerUserRoutes } from './routes/users.js';
 import { registerChannelRoutes } from './routes/channels.js';
 import { registerMessageRoutes } from './routes/messages.js';
 import { registerMeRoutes } from './routes/me.js';
+import { registerRealtimeRoutes } from './routes/realtime.js';
 import { validatorCompiler } from './validation.js';
 
 export interface RouteInfo {
@@ -67,5 +68,6 @@ export async function buildHttpApp(services: Services): Promise<FastifyInstance>
   registerChannelRoutes(app, services);
   registerMessageRoutes(app, services);
   registerMeRoutes(app, services);
+  registerRealtimeRoutes(app);
   return app;
 }
