@@ -100,7 +100,7 @@ export async function buildStates(db: Queryable, appId: string, viewer: string |
           [appId, viewer, types, ids],
         )
       : Promise.resolve({ rows: [] as MemberRow[] }),
-    viewer ? unreadCounts(db, appId, viewer, types, ids) : Promise.resolve(new Map<string, { unread: number; mentions: number }>()),
+    viewer ? unreadCounts(db, appId, viewer, types, ids) : Promise.resolve(new Map<string, UnreadCount>()),
   ]);
 
   const byCid = <T extends { type: string; channel_id: string }>(rows: T[]) => {
@@ -143,19 +143,42 @@ export async function buildStates(db: Queryable, appId: string, viewer: string |
   });
 }
 
-/** Unread and unread-mention counts of a user for a set of channels, in one query. */
-export async function unreadCounts(db: Queryable, appId: string, userId: string, types: string[], ids: string[]): Promise<Map<string, { unread: number; mentions: number }>> {
-  const result = await db.query<{ type: string; channel_id: string; unread: number; mentions: number }>(
-    `select cm.type, cm.channel_id,
-       (select count(*)::int from messages msg where ${UNREAD_CONDITION}) as unread,
-       (select count(*)::int from user_message_flags f join messages msg on msg.app_id = f.app_id and msg.id = f.message_id
-          where f.app_id = cm.app_id and f.user_id = cm.user_id and f.type = cm.type and f.channel_id = cm.channel_id and f.mentioned
-            and ${UNREAD_CONDITION}) as mentions
-     from channel_members cm join channels c on c.app_id = cm.app_id and c.type = cm.type and c.id = cm.channel_id
-     where cm.app_id = $1 and cm.user_id = $2 and (cm.type, cm.channel_id) in (select type, id from unnest($3::text[], $4::text[]) as x(type, id))`,
-    [appId, userId, types, ids],
+/**
+ * Unread and unread-mention counts of a user, in one statement: for the given channels, or (no
+ * list) for every channel of the user that has anything after the read pointer. Mentions come
+ * from one range scan over the user's flags; counts use the `messages_unread` partial index.
+ */
+export async function unreadCounts(db: Queryable, appId: string, userId: string, types?: string[], ids?: string[]): Promise<Map<string, UnreadCount>> {
+  const scope = types ? 'and (cm.type, cm.channel_id) in (select type, id from unnest($3::text[], $4::text[]) as x(type, id))' : 'and cm.last_read_seq < c.last_seq';
+  const result = await db.query<{ type: string; channel_id: string; last_read_seq: number; unread: number; mentions: number }>(
+    `with mine as (
+       select cm.type, cm.channel_id, cm.last_read_seq, greatest(cm.last_read_seq, c.truncated_seq) as from_seq
+       from channel_members cm join channels c on c.app_id = cm.app_id and c.type = cm.type and c.id = cm.channel_id
+       where cm.app_id = $1 and cm.user_id = $2 and c.deleted_at is null ${scope}
+     ), mentions as (
+       select f.type, f.channel_id, count(*)::int as n
+       from user_message_flags f
+       join mine on mine.type = f.type and mine.channel_id = f.channel_id
+       join messages msg on msg.app_id = f.app_id and msg.id = f.message_id
+       where f.app_id = $1 and f.user_id = $2 and f.mentioned and f.seq > mine.from_seq
+         and msg.deleted_at is null and (msg.parent_id is null or msg.show_in_channel) and msg.user_id is distinct from $2 and msg.kind <> 'system'
+       group by f.type, f.channel_id
+     )
+     select mine.type, mine.channel_id, mine.last_read_seq,
+       (select count(*)::int from messages msg where msg.app_id = $1 and msg.type = mine.type and msg.channel_id = mine.channel_id
+          and msg.seq > mine.from_seq and msg.deleted_at is null and (msg.parent_id is null or msg.show_in_channel)
+          and msg.user_id is distinct from $2 and msg.kind <> 'system') as unread,
+       coalesce(mentions.n, 0) as mentions
+     from mine left join mentions on mentions.type = mine.type and mentions.channel_id = mine.channel_id`,
+    types ? [appId, userId, types, ids] : [appId, userId],
   );
-  return new Map(result.rows.map((r) => [`${r.type}:${r.channel_id}`, { unread: r.unread, mentions: r.mentions }]));
+  return new Map(result.rows.map((r) => [`${r.type}:${r.channel_id}`, { unread: r.unread, mentions: r.mentions, lastReadSeq: r.last_read_seq }]));
+}
+
+export interface UnreadCount {
+  unread: number;
+  mentions: number;
+  lastReadSeq: number;
 }
 
 /** The sync cursor for "now": events committed after this point are returned by /v1/sync. */

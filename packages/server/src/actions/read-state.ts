@@ -106,17 +106,9 @@ export async function doMarkDelivered(services: Services, auth: AppAuth, type: s
 /** GET /v1/me/unread and the totals of GET /v1/me. */
 export async function doUnread(services: Services, auth: AppAuth) {
   const userId = auth.user!.id;
-  const result = await services.pool.query<{ type: string; channel_id: string; last_read_seq: number }>(
-    `select cm.type, cm.channel_id, cm.last_read_seq from channel_members cm join channels c on c.app_id = cm.app_id and c.type = cm.type and c.id = cm.channel_id
-     where cm.app_id = $1 and cm.user_id = $2 and c.deleted_at is null and cm.last_read_seq < c.last_seq`,
-    [auth.appId, userId],
-  );
-  const counts = await unreadCounts(services.pool, auth.appId, userId, result.rows.map((r) => r.type), result.rows.map((r) => r.channel_id));
-  const channels = result.rows
-    .map((r) => {
-      const c = counts.get(`${r.type}:${r.channel_id}`) ?? { unread: 0, mentions: 0 };
-      return { cid: `${r.type}:${r.channel_id}`, unread_count: c.unread, unread_mentions: c.mentions, last_read_seq: r.last_read_seq };
-    })
+  const counts = await unreadCounts(services.pool, auth.appId, userId);
+  const channels = [...counts]
+    .map(([cid, c]) => ({ cid, unread_count: c.unread, unread_mentions: c.mentions, last_read_seq: c.lastReadSeq }))
     .filter((c) => c.unread_count > 0 || c.unread_mentions > 0)
     .sort((a, b) => a.cid.localeCompare(b.cid));
   return {
