@@ -4,7 +4,7 @@
  * queries (no N+1): see the pinned query counts in test/conversations/query-counts.test.ts.
  */
 import type { ChannelState, Message, MessageWindowQuery } from '@parley/protocol';
-import { toChannel, toMember, toMembership, toReadState, UNREAD_CONDITION, type ChannelRow, type MemberRow } from '../db/channels.js';
+import { toChannel, toMember, toMembership, toReadState, type ChannelRow, type MemberRow } from '../db/channels.js';
 import { messageSelect, queryMessages, toMessage } from '../db/messages.js';
 import type { Queryable } from '../db/pool.js';
 import { currentSnapshot } from './sync.js';
