@@ -82,6 +82,9 @@ export const ROWS: Row[] = [
   { route: 'GET /metrics', call: () => ({ url: '/metrics' }), expect: all(200) },
   { route: 'GET /openapi.json', call: () => ({ url: '/openapi.json' }), expect: all(200) },
   { route: 'GET /docs/', call: () => ({ url: '/docs/' }), expect: all(200) },
+  // The WebSocket gateway: public at the HTTP level (the token travels in the protocol's connect
+  // command, see test/realtime/authorization.test.ts); a plain GET without an upgrade is a 400.
+  { route: 'GET /connection/websocket', call: () => ({ url: '/connection/websocket' }), expect: all(400) },
 
   { route: 'POST /v1/apps', call: () => ({ url: '/v1/apps', body: { name: 'x' } }), expect: operatorOnly(201) },
   { route: 'GET /v1/apps', call: () => ({ url: '/v1/apps' }), expect: operatorOnly(200) },

@@ -13,8 +13,7 @@ import { MemoryRateLimiter } from './engines/rate-limiter-memory.js';
 import { RedisRateLimiter } from './engines/rate-limiter-redis.js';
 import { buildHttpApp } from './http/app.js';
 import { schedulePruning } from './jobs/prune-events.js';
-import { MemoryBroker } from './engines/broker-memory.js';
-import { MemoryPresence } from './engines/presence-memory.js';
+import { openEngines } from './engines/open-engines.js';
 import { Gateway } from './gateway/gateway.js';
 import { TtlCache } from './util/ttl-cache.js';
 import type { Services } from './services.js';
@@ -46,6 +45,11 @@ export async function createServer(options: CreateServerOptions): Promise<Parley
   if (options.migrate !== false) await migrate(pool, migrations);
   const keys = new KeyStore(pool);
   const apps = new AppStore(pool);
+  // Broker and presence first: an unreachable PARLEY_BROKER / PARLEY_REDIS_URL stops the start here.
+  const { broker, presence } = await openEngines(config, log).catch(async (error: unknown) => {
+    if (!options.pool) await pool.end();
+    throw error;
+  });
   const rateLimiter: RateLimiter = config.redisUrl ? new RedisRateLimiter(config.redisUrl) : new MemoryRateLimiter();
   const services: Services = {
     config,
@@ -56,15 +60,17 @@ export async function createServer(options: CreateServerOptions): Promise<Parley
     apps,
     authenticator: new Authenticator(pool, keys, apps, new JwksVerifier(), config.adminToken),
     rateLimiter,
-    broker: new MemoryBroker(),
-    presence: new MemoryPresence(),
+    broker,
+    presence,
     channelTypes: new TtlCache(2_000),
   };
-  if (config.broker !== 'memory') {
-    // Cross-node fan-out engines arrive with the realtime gateway; say so rather than pretend.
-    log.warn({ broker: config.broker }, 'PARLEY_BROKER: only the memory broker is available in this version; events reach this node only');
+  let app: FastifyInstance;
+  try {
+    app = await buildHttpApp(services);
+  } catch (error) {
+    await Promise.all([rateLimiter.close(), broker.close(), presence.close()]);
+    throw error;
   }
-  const app = await buildHttpApp(services);
   const gateway = new Gateway(services, { pingIntervalSeconds: config.wsPingIntervalSeconds });
   gateway.listen(app.server);
   const stopPruning = options.migrate === false ? () => {} : schedulePruning(pool, log);

@@ -150,8 +150,9 @@ export async function buildStates(db: Queryable, appId: string, viewer: string |
  */
 export async function unreadCounts(db: Queryable, appId: string, userId: string, types?: string[], ids?: string[]): Promise<Map<string, UnreadCount>> {
   const scope = types ? 'and (cm.type, cm.channel_id) in (select type, id from unnest($3::text[], $4::text[]) as x(type, id))' : 'and cm.last_read_seq < c.last_seq';
-  const result = await db.query<{ type: string; channel_id: string; last_read_seq: number; unread: number; mentions: number }>(
-    `with mine as (
+  const result = await db.query<{ type: string; channel_id: string; last_read_seq: number; unread: number; mentions: number }>({
+    name: types ? 'unread-counts-of' : 'unread-counts-all',
+    text: `with mine as (
        select cm.type, cm.channel_id, cm.last_read_seq, greatest(cm.last_read_seq, c.truncated_seq) as from_seq
        from channel_members cm join channels c on c.app_id = cm.app_id and c.type = cm.type and c.id = cm.channel_id
        where cm.app_id = $1 and cm.user_id = $2 and c.deleted_at is null ${scope}
@@ -170,8 +171,8 @@ export async function unreadCounts(db: Queryable, appId: string, userId: string,
           and msg.user_id is distinct from $2 and msg.kind <> 'system') as unread,
        coalesce(mentions.n, 0) as mentions
      from mine left join mentions on mentions.type = mine.type and mentions.channel_id = mine.channel_id`,
-    types ? [appId, userId, types, ids] : [appId, userId],
-  );
+    values: types ? [appId, userId, types, ids] : [appId, userId],
+  });
   return new Map(result.rows.map((r) => [`${r.type}:${r.channel_id}`, { unread: r.unread, mentions: r.mentions, lastReadSeq: r.last_read_seq }]));
 }
 

@@ -206,8 +206,9 @@ async function insertMessage(tx: pg.PoolClient, context: ChannelContext, events:
   // created_at is read under the channel lock (not now(), the transaction start), truncated to
   // milliseconds so that every copy of it (message, last_message_at, read_at) is the same value.
   // (Data-modifying CTEs run whether or not the final select reads them.)
-  const written = await tx.query<{ seq: number; at: Date; notify: string[] }>(
-    `with t as (select date_trunc('milliseconds', clock_timestamp()) as at),
+  const written = await tx.query<{ seq: number; at: Date; notify: string[] }>({
+    name: 'send-message',
+    text: `with t as (select date_trunc('milliseconds', clock_timestamp()) as at),
      s as (update channels set last_seq = last_seq + 1,
              last_message_at = case when $6 then (select at from t) else last_message_at end
            where app_id = $1 and type = $2 and id = $3 returning last_seq),
@@ -227,10 +228,10 @@ async function insertMessage(tx: pg.PoolClient, context: ChannelContext, events:
                on conflict (app_id, user_id, message_id) do update set mentioned = true returning 1)
      select (select seq from msg) as seq, (select at from t) as at,
        (select coalesce(array_agg(user_id), '{}') from channel_members where app_id = $1 and type = $2 and channel_id = $3 and user_id <> $5 and $6) as notify`,
-    [appId, channel.type, channel.id, id, m.userId, inChannel, m.parent ? 'reply' : 'regular', m.text, html,
+    values: [appId, channel.type, channel.id, id, m.userId, inChannel, m.parent ? 'reply' : 'regular', m.text, html,
       JSON.stringify(attachments), custom, m.parent?.id ?? null, m.parent ? m.body.show_in_channel === true : false,
       m.body.quoted_message_id ?? null, mentionIds, m.body.silent === true, m.clientMsgId, m.hash],
-  );
+  });
   const { seq, at, notify } = written.rows[0]!;
   const sender = { user_name: context.membership?.user_name ?? m.sender.name, user_image: context.membership?.user_image ?? m.sender.image };
   const quoted = m.quoted;

@@ -7,5 +7,5 @@ import type { Queryable } from './pool.js';
  * return each channel's events in seq order (docs/subsystems/events.md).
  */
 export async function lockChannel(db: Queryable, appId: string, type: string, id: string): Promise<void> {
-  await db.query('select pg_advisory_xact_lock(hashtextextended($1, 7261))', [`${appId}/${type}/${id}`]);
+  await db.query({ name: 'channel-lock', text: 'select pg_advisory_xact_lock(hashtextextended($1, 7261))', values: [`${appId}/${type}/${id}`] });
 }

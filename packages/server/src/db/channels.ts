@@ -146,16 +146,17 @@ export async function findChannelWithMember(
   id: string,
   userId: string | null,
 ): Promise<{ channel: ChannelRow; membership: MemberRow | null } | undefined> {
-  const result = await db.query<ChannelRow & Record<string, unknown>>(
-    `select ${CHANNEL_COLUMNS.split(', ').map((c) => 'c.' + c).join(', ')},
+  const result = await db.query<ChannelRow & Record<string, unknown>>({
+    name: 'channel-with-member',
+    text: `select ${CHANNEL_COLUMNS.split(', ').map((c) => 'c.' + c).join(', ')},
        m.user_id as m_user_id, u.name as m_user_name, u.image as m_user_image,
        ${MEMBER_FIELDS.map((f) => `m.${f} as m_${f}`).join(', ')}
      from channels c
      left join channel_members m on m.app_id = c.app_id and m.type = c.type and m.channel_id = c.id and m.user_id = $4
      left join users u on u.app_id = m.app_id and u.id = m.user_id
      where c.app_id = $1 and c.type = $2 and c.id = $3 and c.deleted_at is null`,
-    [appId, type, id, userId],
-  );
+    values: [appId, type, id, userId],
+  });
   const row = result.rows[0];
   if (!row) return undefined;
   const channel = Object.fromEntries(CHANNEL_COLUMNS.split(', ').map((c) => [c, row[c]])) as unknown as ChannelRow;

@@ -21,7 +21,7 @@ export class EventBatch {
   /** A channel event with its seq: stored in the log and published to the channel's watchers. */
   async channelEvent(db: Queryable, type: string, channelId: string, seq: number, event: ParleyEvent): Promise<ParleyEvent> {
     const full: ParleyEvent = { ...event, cid: `${type}:${channelId}`, seq };
-    await db.query('insert into events (app_id, type, channel_id, seq, event) values ($1, $2, $3, $4, $5)', [this.appId, type, channelId, seq, full]);
+    await db.query({ name: 'event-insert', text: 'insert into events (app_id, type, channel_id, seq, event) values ($1, $2, $3, $4, $5)', values: [this.appId, type, channelId, seq, full] });
     this.pending.push({ topic: channelTopic(this.appId, type, channelId), message: { appId: this.appId, event: full, offset: seq } });
     return full;
   }

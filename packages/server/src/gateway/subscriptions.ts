@@ -172,16 +172,17 @@ export class ChannelSubscription {
 
   private holdAhead(offset: number, message: BrokerMessage): void {
     this.ahead.set(offset, message);
-    if (this.ahead.size > RECOVERY_WINDOW) {
-      this.end(Unsubscribes.insufficientState);
-      return;
-    }
-    if (!this.gapTimer && !this.filling) {
-      this.gapTimer = this.connection.later(this.connection.gateway.options.gapWaitMs, () => {
-        this.gapTimer = null;
-        void this.fill(Math.max(...this.ahead.keys()));
-      });
-    }
+    if (this.ahead.size > RECOVERY_WINDOW) this.end(Unsubscribes.insufficientState);
+    else this.scheduleFill();
+  }
+
+  /** Gives a gap `gapWaitMs` to close by itself, then reads it from the log. */
+  private scheduleFill(): void {
+    if (this.gapTimer || this.filling) return;
+    this.gapTimer = this.connection.later(this.connection.gateway.options.gapWaitMs, () => {
+      this.gapTimer = null;
+      if (this.ahead.size > 0) void this.fill(Math.max(...this.ahead.keys()));
+    });
   }
 
   /** Reads the log after the position (up to `upto`) and delivers it through the usual rules. */
@@ -189,10 +190,9 @@ export class ChannelSubscription {
     if (this.state !== 'live' || this.filling) return;
     this.filling = true;
     const { connection } = this;
-    let failed = false;
+    let failed: boolean;
     try {
-      const from = this.position;
-      const publications = await readStream(connection.services, { appId: connection.appId, ...this.channel }, from, upto, RECOVERY_WINDOW);
+      const publications = await readStream(connection.services, { appId: connection.appId, ...this.channel }, this.position, upto, RECOVERY_WINDOW);
       for (const p of publications) this.receive({ appId: connection.appId, event: p.data as BrokerMessage['event'], offset: p.offset });
       // The log holds every committed event: a gap it cannot close (pruned) or a catch-up longer
       // than the window ends the subscription; the client resubscribes and recovers (or reloads).
@@ -204,7 +204,7 @@ export class ChannelSubscription {
       this.filling = false;
     }
     if (failed) this.end(Unsubscribes.insufficientState);
-    else if (this.state === 'live' && this.ahead.size > 0) this.holdAhead(Math.max(...this.ahead.keys()), this.ahead.get(Math.max(...this.ahead.keys()))!);
+    else if (this.state === 'live' && this.ahead.size > 0) this.scheduleFill();
   }
 
   private clearGapTimer(): void {
