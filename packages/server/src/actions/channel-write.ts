@@ -1,6 +1,5 @@
 import type pg from 'pg';
-import { lockChannel } from '../db/channel-lock.js';
-import { transaction } from '../db/pool.js';
+import { inChannelTransaction } from '../db/channel-lock.js';
 import { EventBatch } from '../events/event-log.js';
 import type { AppAuth } from '../http/guards.js';
 import type { Services } from '../services.js';
@@ -18,8 +17,7 @@ export async function writeChannel<T>(
   change: (tx: pg.PoolClient, context: ChannelContext, events: EventBatch) => Promise<T>,
 ): Promise<T> {
   const events = new EventBatch(auth.appId);
-  const result = await transaction(services.pool, async (tx) => {
-    await lockChannel(tx, auth.appId, type, id);
+  const result = await inChannelTransaction(services.pool, auth.appId, type, id, async (tx) => {
     const context = await accessChannel(services, tx, auth, type, id);
     return change(tx, context, events);
   });

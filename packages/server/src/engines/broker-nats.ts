@@ -53,7 +53,7 @@ export class NatsBroker implements Broker {
     try {
       connection = await connect({ ...natsOptions(url), name: options.name ?? 'parley-broker', noEcho: true, maxReconnectAttempts: -1, reconnectTimeWait: 1_000, timeout: options.connectTimeoutMs ?? 5_000 });
     } catch (error) {
-      throw new Error(describeError(error));
+      throw new Error(describeError(error), { cause: error });
     }
     return new NatsBroker(connection, options);
   }

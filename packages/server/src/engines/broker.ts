@@ -41,7 +41,8 @@ export interface Broker {
   close(): Promise<void>;
 }
 
-export type BrokerHandler = (message: BrokerMessage) => void | Promise<void>;
+/** May be async: a rejected promise is caught and logged like a throw. */
+export type BrokerHandler = (message: BrokerMessage) => void;
 
 export interface Unsubscribe {
   (): void;
@@ -121,10 +122,8 @@ export class LocalSubscribers {
     if (!subscriptions) return;
     for (const { handler } of [...subscriptions]) {
       try {
-        const result = handler(message);
-        if (result && typeof (result as Promise<void>).then === 'function') {
-          (result as Promise<void>).then(undefined, (error: unknown) => this.failed(topic, error));
-        }
+        const result = handler(message) as unknown;
+        if (result instanceof Promise) result.then(undefined, (error: unknown) => this.failed(topic, error));
       } catch (error) {
         this.failed(topic, error);
       }

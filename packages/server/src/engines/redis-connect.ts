@@ -20,7 +20,7 @@ export async function waitForRedis(redis: Redis, timeoutMs: number): Promise<voi
       }),
     ]);
   } catch (error) {
-    throw new Error(describeError(firstError ?? error));
+    throw new Error(describeError(firstError ?? error), { cause: error });
   } finally {
     clearTimeout(timer);
     redis.off('error', onError);
