@@ -62,7 +62,7 @@ describe('positions', () => {
     expect(contexts[0].streamPosition.epoch.length).toBeGreaterThan(0);
   });
 
-  it('publications carry the event as data and its seq as offset; typing has no offset', async () => {
+  it('a message sent via REST arrives as a publication: the event as data, its seq as offset; typing has no offset', async () => {
     const channel = await room();
     const { seen } = await watch('bob', channel);
     const message = await sendOk(s.t, tokens.alice!, channel, { text: 'hi' });
@@ -92,7 +92,7 @@ describe('recovery', () => {
   it('a dropped socket recovers the publications sent while it was down, in order, without duplicates', async () => {
     const channel = await room();
     // A slow reconnect: the messages below are sent while the client is away.
-    const { c, seen, contexts } = await watch('bob', channel, { minReconnectDelay: 700, maxReconnectDelay: 700 });
+    const { c, seen, contexts } = await watch('bob', channel, { minReconnectDelay: 2_000, maxReconnectDelay: 2_000 });
     const first = await sendOk(s.t, tokens.alice!, channel, { text: 'before' });
     await eventually(() => expect(seen.map((e) => e.message?.id)).toContain(first.id));
 

@@ -25,9 +25,9 @@ export interface SendResult {
   created: boolean;
 }
 
-/** Thrown inside the transaction to roll it back and answer with the original message. */
+/** Thrown inside the transaction when the insert met an existing client_msg_id: roll back, replay it. */
 class Replay extends Error {
-  constructor(readonly existing: { id: string; request_hash: string | null }) {
+  constructor() {
     super('replay');
   }
 }
@@ -128,10 +128,6 @@ export async function doSendMessage(services: Services, auth: AppAuth, type: str
   const clientMsgId = body.client_msg_id ?? idempotencyKey ?? null;
   const hash = requestHash(type, id, body);
   const senderId = auth.user?.id;
-  if (clientMsgId && senderId) {
-    const existing = await findByClientId(services.pool, auth.appId, senderId, clientMsgId);
-    if (existing) return replay(services, auth, existing, hash);
-  }
   if (senderId && auth.kind === 'user') {
     const app = await services.apps.get(auth.appId);
     const limit = app?.settings.limits?.messages_per_minute_per_user ?? DEFAULT_LIMITS.messages_per_minute_per_user;
@@ -142,12 +138,6 @@ export async function doSendMessage(services: Services, auth: AppAuth, type: str
   try {
     return await writeChannel(services, auth, type, id, async (tx, context, events) => {
       const userId = writerId(context);
-      // A retry that raced the original (both past the check above) replays it: checked first,
-      // under the channel lock, so slow mode or limits met because of the original do not apply.
-      if (clientMsgId) {
-        const existing = await findByClientId(tx, context.appId, userId, clientMsgId);
-        if (existing) throw new Replay(existing);
-      }
       requirePermission(context, body.parent_id ? 'send_reply' : 'send_message');
       requireNotFrozen(context);
       const config = context.channelType.config;
@@ -167,9 +157,11 @@ export async function doSendMessage(services: Services, auth: AppAuth, type: str
       return insertMessage(tx, context, events, { userId, body, text, clientMsgId, hash, parent, quoted, mentions, sender: { name: auth.user?.name ?? null, image: auth.user?.image ?? null } });
     });
   } catch (error) {
-    if (error instanceof Replay) return replay(services, auth, error.existing, hash);
-    // The same client_msg_id used concurrently in another channel: the unique index decides.
-    if ((error as { code?: string }).code === '23505' && clientMsgId && senderId) {
+    // Retries are checked only when something stops the write, so a first send pays nothing for
+    // idempotency: the insert met the key (Replay), the key won a race in another channel (23505),
+    // or a check refused (slow mode, a freeze, a block...) that the original message had passed.
+    const retryable = error instanceof Replay || error instanceof ApiError || (error as { code?: string }).code === '23505';
+    if (clientMsgId && senderId && retryable) {
       const existing = await findByClientId(services.pool, auth.appId, senderId, clientMsgId);
       if (existing) return replay(services, auth, existing, hash);
     }
@@ -206,7 +198,7 @@ async function insertMessage(tx: pg.PoolClient, context: ChannelContext, events:
   // created_at is read under the channel lock (not now(), the transaction start), truncated to
   // milliseconds so that every copy of it (message, last_message_at, read_at) is the same value.
   // (Data-modifying CTEs run whether or not the final select reads them.)
-  const written = await tx.query<{ seq: number; at: Date; notify: string[] }>({
+  const written = await tx.query<{ seq: number | null; at: Date; notify: string[] }>({
     name: 'send-message',
     text: `with t as (select date_trunc('milliseconds', clock_timestamp()) as at),
      s as (update channels set last_seq = last_seq + 1,
@@ -215,6 +207,7 @@ async function insertMessage(tx: pg.PoolClient, context: ChannelContext, events:
      msg as (insert into messages (app_id, id, type, channel_id, seq, user_id, kind, text, html, attachments, custom, parent_id,
                show_in_channel, quoted_message_id, mentioned_user_ids, silent, client_msg_id, request_hash, created_at, updated_at)
              select $1, $4, $2, $3, s.last_seq, $5, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, t.at, t.at from s, t
+             on conflict (app_id, user_id, client_msg_id) where client_msg_id is not null do nothing
              returning seq),
      mem as (update channel_members set
                hidden = case when $6 then false else hidden end,
@@ -224,7 +217,7 @@ async function insertMessage(tx: pg.PoolClient, context: ChannelContext, events:
              where app_id = $1 and type = $2 and channel_id = $3 and ((hidden and $6) or (user_id = $5 and last_read_seq < (select seq from msg)))
              returning 1),
      flags as (insert into user_message_flags (app_id, user_id, message_id, type, channel_id, seq, mentioned)
-               select $1, u, $4, $2, $3, (select seq from msg), true from unnest($15::text[]) u
+               select $1, u, $4, $2, $3, (select seq from msg), true from unnest($15::text[]) u where exists (select 1 from msg)
                on conflict (app_id, user_id, message_id) do update set mentioned = true returning 1)
      select (select seq from msg) as seq, (select at from t) as at,
        (select coalesce(array_agg(user_id), '{}') from channel_members where app_id = $1 and type = $2 and channel_id = $3 and user_id <> $5 and $6) as notify`,
@@ -233,6 +226,8 @@ async function insertMessage(tx: pg.PoolClient, context: ChannelContext, events:
       m.body.quoted_message_id ?? null, mentionIds, m.body.silent === true, m.clientMsgId, m.hash],
   });
   const { seq, at, notify } = written.rows[0]!;
+  // The key was used already (a retry): nothing was inserted; roll back the seq and replay.
+  if (seq === null) throw new Replay();
   const sender = { user_name: context.membership?.user_name ?? m.sender.name, user_image: context.membership?.user_image ?? m.sender.image };
   const quoted = m.quoted;
   const row: ReadRow = {

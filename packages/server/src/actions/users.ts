@@ -66,6 +66,8 @@ export async function doUpsertUsers(services: Services, appId: string, users: Us
     );
   });
   for (const u of users) services.authenticator.forgetUser(appId, u.id);
+  const roleChanged = users.filter((u) => 'role' in u).map((u) => u.id);
+  if (roleChanged.length > 0) await publishControl(services.broker, appId, { type: 'control.access_changed', user_ids: roleChanged }, services.log);
   const byId = new Map(result.rows.map((r) => [r.id, r]));
   return users.map((u) => toUser(byId.get(u.id)!));
 }
@@ -180,6 +182,8 @@ export async function doUpdateUser(services: Services, auth: AppAuth, id: string
   const row = result.rows[0];
   if (!row) throw notFound('user');
   services.authenticator.forgetUser(auth.appId, id);
+  // A new app role may take away read grants: the user's subscriptions are checked again.
+  if (body.role !== undefined) await publishControl(services.broker, auth.appId, { type: 'control.access_changed', user_ids: [id] }, services.log);
   return toUser(row);
 }
 

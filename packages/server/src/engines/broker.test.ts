@@ -270,10 +270,12 @@ for (const [name, makeCluster] of engines) {
       if (name === 'redis') {
         const admin = new Redis(REDIS_URL);
         try {
-          const clients = (await admin.client('LIST')) as string;
-          const line = clients.split('\n').find((l) => l.includes(` name=${nodeName}-sub `));
-          expect(line).toBeDefined();
-          await admin.client('KILL', 'ID', /id=(\d+)/.exec(line!)![1]!);
+          const clients = ((await admin.client('LIST')) as string).split('\n');
+          for (const connection of ['sub', 'pub']) {
+            const line = clients.find((l) => l.includes(` name=${nodeName}-${connection} `));
+            expect(line).toBeDefined();
+            await admin.client('KILL', 'ID', /id=(\d+)/.exec(line!)![1]!);
+          }
         } finally {
           admin.disconnect();
         }
@@ -281,10 +283,13 @@ for (const [name, makeCluster] of engines) {
         // No monitoring port here: the client's own forced reconnect takes the same code path.
         await (b as unknown as { nc: { reconnect(): Promise<void> } }).nc.reconnect();
       }
+      // Meanwhile the node still serves its own subscribers, and publishing does not fail.
+      await expect(b.publish(topic, message(0))).resolves.toBeUndefined();
+      expect(got).toEqual([0]);
       await until(() => reconnects === 1, 'the reconnect listener');
       await a.publish(topic, message(1));
-      await until(() => got.length === 1, 'delivery after the reconnect');
-      expect(got).toEqual([1]);
+      await until(() => got.length === 2, 'delivery after the reconnect');
+      expect(got).toEqual([0, 1]);
     });
   });
 }

@@ -28,7 +28,8 @@
  * - `close()` stops delivery and releases connections; `publish` afterwards is a no-op.
  *
  * Topics: `chat:<type>:<id>` (channel watchers), `user#<user_id>` (a user's notifications),
- * each scoped by app: `<app_id>/<topic>`. Engines treat topics as opaque strings.
+ * `control` (disconnect orders between gateway nodes, events/control.ts), each scoped by app:
+ * `<app_id>/<topic>`. Engines treat topics as opaque strings.
  */
 import type { Logger } from 'pino';
 

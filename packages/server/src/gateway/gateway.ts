@@ -158,10 +158,32 @@ export class Gateway implements GatewayContext {
       const reason = event.reason === 'deleted' ? 'user deleted' : 'user deactivated';
       this.services.authenticator.forgetUser(message.appId, event.user_id);
       for (const connection of [...(this.byUser.get(userKey(message.appId, event.user_id)) ?? [])]) connection.disconnect(Disconnects.forceNoReconnect, reason);
+    } else if (event.type === 'control.access_changed') {
+      this.accessChanged(message.appId, event.channel_type, event.user_ids);
     } else if (event.type === 'control.key_deleted' && typeof event.key_id === 'string') {
       this.services.keys.forget(event.key_id);
       for (const connection of [...this.connections]) {
         if (connection.connected && connection.appId === message.appId && connection.auth?.keyId === event.key_id) connection.disconnect(Disconnects.invalidToken, 'token revoked');
+      }
+    }
+  }
+
+  /** Grants or roles changed: the affected subscriptions check read access again. */
+  private accessChanged(appId: string, channelType: unknown, userIds: unknown): void {
+    if (typeof channelType === 'string') {
+      this.services.channelTypes.delete(`${appId}/${channelType}`);
+      for (const connection of this.connections) {
+        if (!connection.connected || connection.appId !== appId) continue;
+        for (const subscription of connection.subscriptions.values()) if (subscription.channel.type === channelType) subscription.revalidate();
+      }
+    }
+    if (Array.isArray(userIds)) {
+      for (const userId of userIds) {
+        if (typeof userId !== 'string') continue;
+        this.services.authenticator.forgetUser(appId, userId);
+        for (const connection of this.byUser.get(userKey(appId, userId)) ?? []) {
+          for (const subscription of connection.subscriptions.values()) subscription.revalidate();
+        }
       }
     }
   }

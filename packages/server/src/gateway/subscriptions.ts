@@ -226,7 +226,7 @@ export class ChannelSubscription {
 
   private async check(): Promise<void> {
     const { connection } = this;
-    const seen = Math.max(this.position, ...this.held.map((m) => m.offset ?? 0));
+    const seen = this.held.reduce((top, m) => Math.max(top, m.offset ?? 0), this.position);
     this.recheck = false;
     let readable: boolean;
     try {

@@ -5,6 +5,7 @@ import { doGetApp, doPatchApp } from '../../actions/apps.js';
 import { getChannelType, listChannelTypes, putChannelType } from '../../actions/channel-types.js';
 import type { Services } from '../../services.js';
 import { appAuth } from '../guards.js';
+import { publishControl } from '../../events/control.js';
 
 const TypeParams = Type.Object({ type: ChannelTypeName });
 
@@ -36,6 +37,8 @@ export function registerAppSettingsRoutes(app: FastifyInstance, services: Servic
       const appId = appAuth(request).appId;
       const channelType = await putChannelType(services.pool, appId, request.params.type, request.body);
       services.channelTypes.delete(`${appId}/${request.params.type}`);
+      // Watchers of channels of the type whose read grant went away stop watching (every node).
+      if (request.body.grants) await publishControl(services.broker, appId, { type: 'control.access_changed', channel_type: request.params.type }, services.log);
       return { channel_type: channelType };
     },
   );
