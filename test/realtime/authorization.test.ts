@@ -140,6 +140,45 @@ describe('access lost while connected', () => {
     expect(seen.map((e) => e.type)).toEqual(['channel.deleted']);
   });
 
+  /** Subscribes a fresh client of `token` to `channel`; resolves with what it sees and its unsubscribe. */
+  async function watching(token: string, channel: string) {
+    const c = client(s.url, { token });
+    c.connect();
+    await connected(c);
+    const sub = c.newSubscription(channel);
+    const seen = collect(sub);
+    const unsubscribed = new Promise<any>((resolve) => sub.once('unsubscribed', resolve));
+    sub.subscribe();
+    await eventually(() => expect(sub.state).toBe('subscribed'));
+    return { sub, seen, unsubscribed };
+  }
+
+  it("a channel type's read grant taken away ends the subscriptions it allowed", async () => {
+    const put = await s.t.request('PUT', '/v1/channel-types/broadcast', { token: w.app.serverToken, body: { grants: { admin: ['*'], user: ['read_channel'] } } });
+    expect(put.status, JSON.stringify(put.body)).toBe(200);
+    expect((await s.t.request('POST', '/v1/channels', { token: w.app.serverToken, body: { type: 'broadcast', id: 'radio', members: ['chan-member'] } })).status).toBe(201);
+    const viewer = await watching(w.tokens.user!, 'chat:broadcast:radio');
+    const member = await watching(w.tokens.member!, 'chat:broadcast:radio');
+    expect((await s.t.request('PUT', '/v1/channel-types/broadcast', { token: w.app.serverToken, body: { grants: { admin: ['*'] } } })).status).toBe(200);
+    const started = Date.now();
+    expect(await viewer.unsubscribed).toMatchObject({ code: 2000 });
+    expect(Date.now() - started).toBeLessThan(1_000);
+    // A member reads by membership: unaffected.
+    await sleep(100);
+    expect(member.sub.state).toBe('subscribed');
+  });
+
+  it("an app role taken away ends the subscriptions it allowed", async () => {
+    const id = await w.freshUser();
+    await s.t.request('PATCH', `/v1/users/${id}`, { token: w.app.serverToken, body: { role: 'admin' } });
+    const fixture = await w.freshChannel();
+    const admin = await watching(await w.app.token(id), `chat:${fixture.type}:${fixture.id}`);
+    expect((await s.t.request('PATCH', `/v1/users/${id}`, { token: w.app.serverToken, body: { role: 'user' } })).status).toBe(200);
+    const started = Date.now();
+    expect(await admin.unsubscribed).toMatchObject({ code: 2000 });
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
   it('deactivating a user disconnects their connections within a second (no reconnect)', async () => {
     const id = await w.freshUser();
     const token = await w.app.token(id);

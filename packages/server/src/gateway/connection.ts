@@ -227,7 +227,7 @@ export class Connection {
 
   private onMessage(data: RawData, isBinary: boolean): void {
     if (this.state === 'closed') return;
-    const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer);
+    const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
     if (bytes.length > this.gateway.options.maxFrameBytes) {
       this.disconnect(Disconnects.badRequest, 'frame too large');
       return;
