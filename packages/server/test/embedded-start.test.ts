@@ -13,6 +13,7 @@ import { jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '@parley/server';
 import { alive, postmasterPid, runCli, spawnCli, tempDataDir, until, type CliProcess } from '../../../test/support/cli.js';
+import { itIf } from '../../../test/support/it-if.js';
 
 const FIRST_START_LIMIT_MS = 20_000;
 /** The documented target for a restart on existing data. */
@@ -370,7 +371,7 @@ describe('parley start on the embedded PostgreSQL', { timeout: 90_000 }, () => {
       }
     });
 
-    it.skipIf(process.getuid?.() !== 0)('as root, a data directory the postgres user cannot reach still works: the cluster moves under /var/lib/parley', async () => {
+    itIf(process.getuid?.() === 0, 'as root, a data directory the postgres user cannot reach still works: the cluster moves under /var/lib/parley', async () => {
       const parent = await fs.mkdtemp(path.join(os.tmpdir(), 'parley-start-private-')); // mode 0700, owned by root
       const data = path.join(parent, 'data');
       let cluster: string | null = null;

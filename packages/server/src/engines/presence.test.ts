@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Presence } from './presence.js';
 import { MemoryPresence } from './presence-memory.js';
 import { RedisPresence, type RedisPresenceOptions } from './presence-redis.js';
+import { itIf } from '../../../../test/support/it-if.js';
 
 const REDIS_URL = process.env.PARLEY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -128,7 +129,7 @@ for (const [name, makeCluster] of engines) {
       expect(await a.online('app1', user)).toBe(false);
     });
 
-    it.skipIf(!cluster.shared)("drops a crashed node's entries after the TTL, while a live node's survive", async () => {
+    itIf(cluster.shared, "drops a crashed node's entries after the TTL, while a live node's survive", async () => {
       // Short TTL: 600 ms, heartbeat every 150 ms.
       const live = await node({ ttlMs: 600, refreshMs: 150 });
       const crashing = await cluster.node({ ttlMs: 600, refreshMs: 150 });
@@ -148,7 +149,7 @@ for (const [name, makeCluster] of engines) {
       expect(await live.online('app1', 'alice')).toBe(true);
     });
 
-    it.skipIf(!cluster.shared)('leaves no keys behind once a channel is empty or abandoned', async () => {
+    itIf(cluster.shared, 'leaves no keys behind once a channel is empty or abandoned', async () => {
       const a = await node({ ttlMs: 400, refreshMs: 100 });
       const crashing = await cluster.node({ ttlMs: 400, refreshMs: 100 });
       await a.add('app1', 'chat:team:tidy', 'c1', { user: 'alice' });
@@ -166,7 +167,7 @@ for (const [name, makeCluster] of engines) {
       }
     });
 
-    it.skipIf(!cluster.shared)('rewrites its entries after the store lost them (Redis restarted empty)', async () => {
+    itIf(cluster.shared, 'rewrites its entries after the store lost them (Redis restarted empty)', async () => {
       const a = await node({ ttlMs: 3_000, refreshMs: 100 });
       const channel = `chat:team:${randomUUID()}`;
       await a.add('app1', channel, 'c1', { user: 'alice' });

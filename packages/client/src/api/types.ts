@@ -1,0 +1,73 @@
+/**
+ * Response shapes of the REST API, built from the protocol package's types (one definition of
+ * every object, shared with the server).
+ */
+import type { Channel, ChannelState, Member, Membership, Message, ReadState, Reaction, User, MeResponse } from '@parley/protocol';
+
+export type { Channel, ChannelState, Member, Membership, Message, ReadState, Reaction, User, MeResponse };
+
+/** `GET …/messages`, `GET /v1/messages/{id}/replies`. */
+export interface MessagePage {
+  messages: Message[];
+  has_more_before: boolean;
+  has_more_after: boolean;
+}
+
+/** A cursor page: pass `next` back as `cursor`. */
+export interface CursorPage {
+  limit?: number;
+  cursor?: string;
+}
+
+/** `POST /v1/channels/query`. */
+export interface QueryChannelsResult {
+  channels: ChannelState[];
+  next: string | null;
+}
+
+/** `POST …/read`. */
+export interface MarkReadResult {
+  read: ReadState;
+  unread_count: number;
+  unread_mentions: number;
+}
+
+/** `GET /v1/me/unread`. */
+export interface UnreadResult {
+  total_unread_count: number;
+  unread_channels: number;
+  total_unread_mentions: number;
+  channels: Array<{ cid: string; unread_count: number; unread_mentions: number; last_read_seq: number }>;
+  threads: unknown[];
+}
+
+/** `POST /v1/sync`. */
+export interface SyncResult {
+  events: Array<Record<string, unknown> & { type: string }>;
+  cursor: string;
+  has_more: boolean;
+}
+
+/** `POST /v1/messages/{id}/reactions`, `DELETE …/reactions/{type}`. */
+export interface ReactionResult {
+  message: Message;
+  reaction?: Reaction;
+}
+
+/** `GET /v1/messages/{id}/history`. */
+export interface MessageHistoryResult {
+  history: Array<{ version: number; text: string; attachments: unknown[]; custom: Record<string, unknown>; created_at: string }>;
+}
+
+/** `GET /v1/messages/{id}/reads`. */
+export interface MessageReadsResult {
+  reads: Array<{ user_id: string; user: { id: string; name: string | null; image: string | null }; last_read_seq: number; last_read_at: string | null }>;
+}
+
+/** `GET /v1/channel-types/{type}`: config and grants. */
+export interface ChannelTypeInfo {
+  name: string;
+  config: Record<string, unknown>;
+  grants: Record<string, string[]>;
+  [key: string]: unknown;
+}
