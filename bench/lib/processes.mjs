@@ -4,7 +4,7 @@
  * Whatever is still running when the bench process exits — normally, on error or on a signal —
  * is killed with SIGKILL.
  */
-import { spawn } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import os from 'node:os';
 
 const running = new Set();
@@ -42,6 +42,28 @@ export function spawnChild(command, args, { env = process.env, name = command } 
     const timer = new Promise((resolve) => setTimeout(resolve, graceMs).unref());
     const outcome = await Promise.race([exited, timer]);
     if (!outcome) console.error(`bench: ${name} did not stop in ${graceMs} ms; killing it`);
+    killGroup(child, 'SIGKILL');
+    await exited;
+  };
+  return { child, name, exited, stop };
+}
+
+/**
+ * Forks a tracked Node child with an IPC channel (`child.send` / `process.on('message')`), in its
+ * own process group like spawnChild's, killed with the bench. stdout is discarded unless
+ * BENCH_VERBOSE=1; stderr goes to ours.
+ */
+export function forkChild(script, args = [], { env = process.env, name = script, execArgv = [] } = {}) {
+  const verbose = process.env.BENCH_VERBOSE === '1';
+  const child = fork(script, args, { env, detached: true, execArgv, stdio: ['ignore', verbose ? 2 : 'ignore', 2, 'ipc'] });
+  running.add(child);
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  exited.then(() => running.delete(child));
+  const stop = async (graceMs = 5_000) => {
+    if (!running.has(child)) return;
+    child.kill('SIGTERM');
+    const timer = new Promise((resolve) => setTimeout(resolve, graceMs).unref());
+    await Promise.race([exited, timer]);
     killGroup(child, 'SIGKILL');
     await exited;
   };

@@ -121,6 +121,8 @@ export const CHANNEL_ROWS: Row[] = [
   { route: 'GET /v1/me/unread', call: () => ({ url: '/v1/me/unread' }), expect: everyUser(400) },
   { route: 'GET /v1/me/starred', call: () => ({ url: '/v1/me/starred' }), expect: everyUser(400) },
   { route: 'GET /v1/me/mentions', call: () => ({ url: '/v1/me/mentions' }), expect: everyUser(400) },
+  // Everyone sets their own status; keeps the actors "online" for the rows that follow.
+  { route: 'PATCH /v1/me/presence', call: () => ({ url: '/v1/me/presence', body: { status: 'online' } }), expect: everyUser(400) },
   // Blocking a user of another app: that id names nobody there.
   { route: 'POST /v1/me/blocks/:user_id', call: () => ({ url: '/v1/me/blocks/target' }), expect: { ...everyUser(400), otherApp: 404 } },
   {

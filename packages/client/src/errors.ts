@@ -5,10 +5,20 @@
  */
 import type { ErrorCode } from '@parley/protocol';
 
-/** Codes the SDK adds to the server's registry: the request never reached the server, or was aborted. */
+/**
+ * Codes the SDK adds to the server's registry: the request never reached the server, or was aborted.
+ *
+ * @example
+ * if (error.code === ('NETWORK_ERROR' satisfies ClientErrorCode)) showOffline();
+ */
 export type ClientErrorCode = 'NETWORK_ERROR' | 'ABORTED' | 'CLIENT_CLOSED';
 
-/** Constructor input of {@link ParleyError}. */
+/**
+ * Constructor input of {@link ParleyError}.
+ *
+ * @example
+ * throw new ParleyError({ code: 'UNAUTHORIZED', status: 401, message: 'signed out' });
+ */
 export interface ParleyErrorInit {
   code: ErrorCode | ClientErrorCode | (string & {});
   message?: string;

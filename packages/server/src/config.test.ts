@@ -120,6 +120,18 @@ describe('loadConfig', () => {
     expect(error.message).not.toContain('secret-ish');
   });
 
+  it('reads the typing timeout, the presence throttle and the last seen interval', () => {
+    expect(loadConfig({})).toMatchObject({ typingTimeoutMs: 7_000, presenceThrottleMs: 5_000, lastSeenIntervalMs: 60_000 });
+    expect(loadConfig({ PARLEY_TYPING_TIMEOUT_MS: '500', PARLEY_PRESENCE_THROTTLE_MS: '0', PARLEY_LAST_SEEN_INTERVAL_MS: '1000' })).toMatchObject({
+      typingTimeoutMs: 500,
+      presenceThrottleMs: 0,
+      lastSeenIntervalMs: 1_000,
+    });
+    expect(configError({ PARLEY_TYPING_TIMEOUT_MS: '7s' }).variable).toBe('PARLEY_TYPING_TIMEOUT_MS');
+    expect(configError({ PARLEY_TYPING_TIMEOUT_MS: '0' }).variable).toBe('PARLEY_TYPING_TIMEOUT_MS');
+    expect(configError({ PARLEY_LAST_SEEN_INTERVAL_MS: '-1' }).variable).toBe('PARLEY_LAST_SEEN_INTERVAL_MS');
+  });
+
   it('does not read process.env when given an environment', () => {
     const saved = process.env.PORT;
     process.env.PORT = 'abc';

@@ -17,6 +17,22 @@ export interface Config {
   shutdownTimeoutSeconds: number;
   /** Seconds between the WebSocket gateway's pings; a client that does not answer one is disconnected. */
   wsPingIntervalSeconds: number;
+  /** A typing start without a stop ends (the server publishes `typing.stop`) after this long. */
+  typingTimeoutMs: number;
+  /** At most one `user.presence.changed` per user per this period (per node; the last state wins). */
+  presenceThrottleMs: number;
+  /** How often a connected user's `last_active_at` is written while they stay connected. */
+  lastSeenIntervalMs: number;
+  /**
+   * Port of the insecure compatibility gateway (anonymous clients, client publish on any channel,
+   * in-memory channels; see docs/subsystems/realtime.md "Insecure compatibility gateway"), or null
+   * when it is off (default). 0 picks a free port. Refused when NODE_ENV=production.
+   */
+  insecureGatewayPort: number | null;
+  /** Publications kept per channel of the insecure gateway (0: no history, no recovery). */
+  insecureHistorySize: number;
+  /** Seconds a publication of the insecure gateway stays in its channel's history. */
+  insecureHistoryTtlSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -67,6 +83,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const broker = env.PARLEY_BROKER || 'memory';
   if (broker !== 'memory') url(env, 'PARLEY_BROKER', ['redis:', 'rediss:', 'nats:']);
   const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
+  const insecurePort = env.PARLEY_INSECURE_GATEWAY_PORT;
+  const insecureGatewayPort = insecurePort === undefined || insecurePort === '' ? null : integer(env, 'PARLEY_INSECURE_GATEWAY_PORT', 0, 0, 65535);
+  if (insecureGatewayPort !== null && production) {
+    throw new ConfigError('PARLEY_INSECURE_GATEWAY_PORT', 'the insecure gateway (anonymous clients publishing on any channel) is for development and compatibility tests; it is refused when NODE_ENV=production');
+  }
   if (production && !databaseUrl) {
     // Allowed, but worth knowing: production on the embedded database is a single-node setup.
   }
@@ -83,5 +104,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimit: integer(env, 'PARLEY_BODY_LIMIT', 1024 * 1024, 1024, 100 * 1024 * 1024),
     shutdownTimeoutSeconds: integer(env, 'PARLEY_SHUTDOWN_TIMEOUT', 10, 1, 300),
     wsPingIntervalSeconds: integer(env, 'PARLEY_WS_PING_INTERVAL', 25, 1, 300),
+    typingTimeoutMs: integer(env, 'PARLEY_TYPING_TIMEOUT_MS', 7_000, 50, 600_000),
+    presenceThrottleMs: integer(env, 'PARLEY_PRESENCE_THROTTLE_MS', 5_000, 0, 600_000),
+    lastSeenIntervalMs: integer(env, 'PARLEY_LAST_SEEN_INTERVAL_MS', 60_000, 100, 86_400_000),
+    insecureGatewayPort,
+    insecureHistorySize: integer(env, 'PARLEY_INSECURE_HISTORY_SIZE', 100, 0, 10_000),
+    insecureHistoryTtlSeconds: integer(env, 'PARLEY_INSECURE_HISTORY_TTL', 300, 1, 86_400),
   };
 }

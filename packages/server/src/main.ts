@@ -144,10 +144,20 @@ export async function startParley(env: NodeJS.ProcessEnv = process.env, print: (
     const address = server.app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+    let insecurePort: number | null = null;
+    if (server.insecureGateway) {
+      try {
+        insecurePort = await server.insecureGateway.listen(config.insecureGatewayPort!, config.host);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        throw code === 'EADDRINUSE' ? new ConfigError('PARLEY_INSECURE_GATEWAY_PORT', `port ${config.insecureGatewayPort} on ${config.host} is already in use`) : error;
+      }
+    }
     print(`Parley is listening on ${url}`);
     print(`  database   ${database.embedded ? `embedded PostgreSQL in ${config.dataDir}` : 'DATABASE_URL'}`);
     print(`  API docs   ${url}/docs   health ${url}/healthz`);
     print(`  websocket  ${url.replace('http', 'ws')}/connection/websocket`);
+    if (insecurePort !== null) print(`  INSECURE   ws://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${insecurePort}/connection/websocket (anonymous, publish on any channel; development only)`);
     if (admin.token) print(`  operator   PARLEY_ADMIN_TOKEN=${admin.generated || !config.adminToken ? admin.token : '(from environment)'}`);
     else print('  operator   routes disabled: set PARLEY_ADMIN_TOKEN to create apps');
     if (database.embedded) await createDemoApp(server, print);

@@ -15,7 +15,11 @@ import { buildHttpApp } from './http/app.js';
 import { schedulePruning } from './jobs/prune-events.js';
 import { openEngines } from './engines/open-engines.js';
 import { Gateway } from './gateway/gateway.js';
+import { InsecureGateway, type InsecureGatewayOptions } from './gateway/insecure.js';
 import { TtlCache } from './util/ttl-cache.js';
+import { channelTypeOf } from './actions/access.js';
+import { TypingTracker } from './realtime/typing.js';
+import { UserPresence } from './realtime/user-presence.js';
 import type { Services } from './services.js';
 
 export interface ParleyServer {
@@ -23,6 +27,11 @@ export interface ParleyServer {
   services: Services;
   /** The WebSocket gateway on the app's HTTP server (`GET /connection/websocket`). */
   gateway: Gateway;
+  /**
+   * The insecure compatibility gateway when `PARLEY_INSECURE_GATEWAY_PORT` is set (not listening
+   * yet: `insecureGateway.listen(port, host)`), else null.
+   */
+  insecureGateway: InsecureGateway | null;
   /** Stops accepting, lets in-flight requests finish, closes engines and the pool. */
   close(): Promise<void>;
 }
@@ -34,6 +43,8 @@ export interface CreateServerOptions {
   /** Run migrations before serving (default true). */
   migrate?: boolean;
   pool?: pg.Pool;
+  /** Overrides for the insecure gateway (tests: per-namespace history sizes). */
+  insecureGateway?: Partial<InsecureGatewayOptions>;
 }
 
 /** Wires services and the HTTP app on an existing database. Does not listen. */
@@ -63,28 +74,48 @@ export async function createServer(options: CreateServerOptions): Promise<Parley
     broker,
     presence,
     channelTypes: new TtlCache(2_000),
+    typing: new TypingTracker(broker, { timeoutMs: config.typingTimeoutMs, log }),
+    userPresence: new UserPresence(
+      { pool, presence, broker, log, channelType: (appId, type) => channelTypeOf(services, pool, appId, type) },
+      { throttleMs: config.presenceThrottleMs, lastSeenIntervalMs: config.lastSeenIntervalMs },
+    ),
   };
   let app: FastifyInstance;
   try {
     app = await buildHttpApp(services);
   } catch (error) {
+    await Promise.all([services.typing.close(), services.userPresence.close()]);
     await Promise.all([rateLimiter.close(), broker.close(), presence.close()]);
     throw error;
   }
   const gateway = new Gateway(services, { pingIntervalSeconds: config.wsPingIntervalSeconds });
   gateway.listen(app.server);
+  const insecureGateway =
+    config.insecureGatewayPort === null
+      ? null
+      : new InsecureGateway(services, {
+          pingIntervalSeconds: config.wsPingIntervalSeconds,
+          historySize: config.insecureHistorySize,
+          historyTtlSeconds: config.insecureHistoryTtlSeconds,
+          ...options.insecureGateway,
+        });
   const stopPruning = options.migrate === false ? () => {} : schedulePruning(pool, log);
   let closing: Promise<void> | null = null;
   return {
     app,
     services,
     gateway,
+    insecureGateway,
     close: () =>
       (closing ??= (async () => {
         stopPruning();
+        await insecureGateway?.close();
         // Sockets first, with a reconnect code: clients move to another node while this one drains.
         await gateway.close();
         await app.close();
+        // Typing stops for this node's typers, then the presence writes in progress (before the pool goes).
+        await services.typing.close();
+        await services.userPresence.close();
         await rateLimiter.close();
         await services.broker.close();
         await services.presence.close();

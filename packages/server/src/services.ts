@@ -10,6 +10,8 @@ import type { Broker } from './engines/broker.js';
 import type { Presence } from './engines/presence.js';
 import type { ChannelTypeDefinition } from '@parley/protocol';
 import type { TtlCache } from './util/ttl-cache.js';
+import type { TypingTracker } from './realtime/typing.js';
+import type { UserPresence } from './realtime/user-presence.js';
 
 /** What routes and actions share: built once at start by createServer. */
 export interface Services {
@@ -26,4 +28,8 @@ export interface Services {
   presence: Presence;
   /** Effective channel types by `<app_id>/<type>`, read on every channel action. */
   channelTypes: TtlCache<ChannelTypeDefinition>;
+  /** This node's typing state: throttled starts, expiries, hand-over between nodes. */
+  typing: TypingTracker;
+  /** Online/offline and status of users: `user.presence.changed`, `last_active_at`, viewing. */
+  userPresence: UserPresence;
 }

@@ -3,7 +3,12 @@ import type { CreateAppResponse, PatchAppBody, PutChannelTypeBody } from '@parle
 import type { Transport } from './http.js';
 import type { ChannelTypeInfo } from './types.js';
 
-/** `GET /v1/app`. */
+/**
+ * `GET /v1/app`.
+ *
+ * @example
+ * const { app } = await admin.app.get(); app.effective_limits;
+ */
 export interface AppInfo {
   app: { id: string; name: string; created_at: string; settings: Record<string, unknown>; effective_limits: Record<string, number>; roles: string[] };
 }

@@ -6,10 +6,20 @@ import type { ErrorBody } from '@parley/protocol';
 import { ParleyError } from '../errors.js';
 import type { TokenManager } from './token-manager.js';
 
-/** Query-string values; objects and arrays are sent as JSON. */
+/**
+ * Query-string values; objects and arrays are sent as JSON.
+ *
+ * @example
+ * const query: Record<string, QueryValue> = { limit: 50, filter: { role: 'coach' } };
+ */
 export type QueryValue = string | number | boolean | null | undefined | object;
 
-/** Options of one request. */
+/**
+ * Options of one request.
+ *
+ * @example
+ * await http.request('GET', '/v1/users', { query: { limit: 10 } });
+ */
 export interface RequestOptions {
   query?: Record<string, QueryValue>;
   body?: unknown;
@@ -17,12 +27,22 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
-/** How requests are sent; implemented by {@link HttpClient} (and by fakes in tests). */
+/**
+ * How requests are sent; implemented by {@link HttpClient} (and by fakes in tests).
+ *
+ * @example
+ * const fake: Transport = { request: async () => ({ messages: [] }) as never };
+ */
 export interface Transport {
   request<T>(method: string, path: string, options?: RequestOptions): Promise<T>;
 }
 
-/** Options of {@link HttpClient}. */
+/**
+ * Options of {@link HttpClient}.
+ *
+ * @example
+ * const http = new HttpClient({ baseUrl: 'http://127.0.0.1:3000', tokens, timeoutMs: 5_000 });
+ */
 export interface HttpClientOptions {
   /** The server's base URL, e.g. `https://chat.example.com`. */
   baseUrl: string;
@@ -101,7 +121,12 @@ export class HttpClient implements Transport {
   }
 }
 
-/** Builds a `ParleyError` from an error response body (`{"error": {...}}`). */
+/**
+ * Builds a `ParleyError` from an error response body (`{"error": {...}}`).
+ *
+ * @example
+ * errorFromResponse(429, { error: { code: 'RATE_LIMITED', message: 'slow down', retry_after: 2 } }).retryAfter; // 2
+ */
 export function errorFromResponse(status: number, body: unknown, retryAfterHeader?: string | null): ParleyError {
   const error = (body as Partial<ErrorBody> | undefined)?.error;
   const retryAfter = error?.retry_after ?? (retryAfterHeader ? Number(retryAfterHeader) : undefined);
@@ -125,7 +150,12 @@ function queryString(query: RequestOptions['query']): string {
   return text ? `?${text}` : '';
 }
 
-/** `type:id` → `/v1/channels/type/id` (each part URL-encoded). */
+/**
+ * `type:id` → `/v1/channels/type/id` (each part URL-encoded).
+ *
+ * @example
+ * channelPath('messaging:general'); // '/v1/channels/messaging/general'
+ */
 export function channelPath(cid: string): string {
   const index = cid.indexOf(':');
   if (index <= 0) throw new ParleyError({ code: 'VALIDATION_ERROR', status: 400, message: `not a cid (type:id): ${cid}`, details: { field: 'cid' } });

@@ -5,7 +5,12 @@ import type { CursorPage, Message, UnreadResult, User } from './types.js';
 
 const userPath = (id: string) => `/v1/users/${encodeURIComponent(id)}`;
 
-/** Filter and sort of {@link UsersApi.query}: objects, sent as JSON. */
+/**
+ * Filter and sort of {@link UsersApi.query}: objects, sent as JSON.
+ *
+ * @example
+ * await client.users.query({ filter: { name: { $autocomplete: 'al' } }, sort: [{ field: 'name', direction: 1 }], limit: 10 });
+ */
 export interface QueryUsersOptions extends Omit<QueryUsersQuery, 'filter' | 'sort'> {
   filter?: Record<string, unknown>;
   sort?: Array<{ field: string; direction: 1 | -1 }> | string;

@@ -18,13 +18,14 @@ import type { Store } from '../state/store.js';
 import type { OutboxItem } from '../state/types.js';
 
 /**
- * How a send ended (an item restored after a restart has no handle; watch the store instead).
+ * How a send ended. `closed`: the client was closed first; the item stays in the stored outbox
+ * and the next instance over the same storage sends it (that item has no handle; watch the store).
  *
  * @example
  * const result = await client.send(cid, { text: 'hi' }).settled;
  * if (result.status === 'failed') console.warn(result.error.code);
  */
-export type SendResult = { status: 'sent'; message: Message } | { status: 'failed'; error: ParleyError } | { status: 'cancelled' };
+export type SendResult = { status: 'sent'; message: Message } | { status: 'failed'; error: ParleyError } | { status: 'cancelled' } | { status: 'closed' };
 
 /**
  * What `client.send` returns.
@@ -37,13 +38,18 @@ export type SendResult = { status: 'sent'; message: Message } | { status: 'faile
  */
 export interface SendHandle {
   clientMsgId: string;
-  /** Resolves once: sent, failed (after bounded retries) or cancelled. Never rejects. */
+  /** Resolves once: sent, failed (after bounded retries), cancelled, or closed. Never rejects. */
   settled: Promise<SendResult>;
   retry(): void;
   cancel(): boolean;
 }
 
-/** Options of the outbox. */
+/**
+ * Options of the outbox.
+ *
+ * @example
+ * new ParleyClient({ url, tokenProvider, outbox: { maxAttempts: 3, minDelayMs: 1_000 } });
+ */
 export interface OutboxOptions {
   /** Server-answered transient failures (5xx, 429) before an item fails (default 5). */
   maxAttempts?: number;
@@ -73,7 +79,7 @@ export class Outbox {
   private wake = new AbortController();
   private inFlight: string | undefined;
   private networkFailures = 0;
-  private readonly waiters = new Map<string, (result: SendResult) => void>();
+  private readonly waiters = new Map<string, Array<(result: SendResult) => void>>();
   private readonly idleWaiters: Array<() => void> = [];
 
   constructor(
@@ -84,6 +90,14 @@ export class Outbox {
   /** Adds a message (persisted first), shows it as pending, and sends it when possible. */
   enqueue(cid: string, body: SendMessageBody, userId: string): SendHandle {
     const clientMsgId = body.client_msg_id ?? newClientMsgId();
+    const handle: SendHandle = {
+      clientMsgId,
+      settled: new Promise<SendResult>((resolve) => this.waiters.set(clientMsgId, [...(this.waiters.get(clientMsgId) ?? []), resolve])),
+      retry: () => this.retry(clientMsgId),
+      cancel: () => this.cancel(clientMsgId),
+    };
+    // The same client_msg_id again (a bot reacting to a replayed event): one item, two handles.
+    if (this.deps.store.getSnapshot().outbox.some((i) => i.client_msg_id === clientMsgId)) return handle;
     const item: OutboxItem = {
       client_msg_id: clientMsgId,
       cid,
@@ -94,10 +108,9 @@ export class Outbox {
       created_at: new Date().toISOString(),
       error: null,
     };
-    const settled = new Promise<SendResult>((resolve) => this.waiters.set(clientMsgId, resolve));
     this.deps.store.update((s) => ({ ...s, outbox: [...s.outbox, item] }));
     void this.deps.persist(this.deps.store.getSnapshot().outbox).then(() => this.kick());
-    return { clientMsgId, settled, retry: () => this.retry(clientMsgId), cancel: () => this.cancel(clientMsgId) };
+    return handle;
   }
 
   /** Puts a failed item back in line (attempts reset). */
@@ -130,6 +143,12 @@ export class Outbox {
   pause(): void {
     this.paused = true;
     this.wake.abort();
+  }
+
+  /** Stops for good: open handles settle as `closed` (their items stay stored). */
+  close(): void {
+    this.pause();
+    for (const id of [...this.waiters.keys()]) this.settle(id, { status: 'closed' });
   }
 
   /** Resolves when no item is waiting to be sent (failed ones do not count). */
@@ -230,8 +249,8 @@ export class Outbox {
   }
 
   private settle(clientMsgId: string, result: SendResult): void {
-    const resolve = this.waiters.get(clientMsgId);
+    const resolvers = this.waiters.get(clientMsgId) ?? [];
     this.waiters.delete(clientMsgId);
-    resolve?.(result);
+    for (const resolve of resolvers) resolve(result);
   }
 }

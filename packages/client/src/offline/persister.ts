@@ -20,7 +20,12 @@ interface Meta {
   me: User | null;
 }
 
-/** What a cold start restores. */
+/**
+ * What a cold start restores.
+ *
+ * @example
+ * const { channels, outbox, drafts }: PersistedState = await persister.load();
+ */
 export type PersistedState = Pick<ClientSnapshot, 'channels' | 'positions' | 'syncCursor' | 'me' | 'outbox' | 'drafts'>;
 
 /**

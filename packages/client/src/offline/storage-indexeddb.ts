@@ -33,11 +33,21 @@ interface IdbDatabase {
   transaction(store: string, mode: 'readonly' | 'readwrite'): IdbTransaction;
   close(): void;
 }
-/** The part of `IDBFactory` (`window.indexedDB`) the adapter uses. */
+/**
+ * The part of `IDBFactory` (`window.indexedDB`) the adapter uses.
+ *
+ * @example
+ * new IndexedDBStorage('parley', { indexedDB: window.indexedDB });
+ */
 export interface IdbFactoryLike {
   open(name: string, version?: number): IdbOpenRequest;
 }
-/** The part of `IDBKeyRange` the adapter uses. */
+/**
+ * The part of `IDBKeyRange` the adapter uses.
+ *
+ * @example
+ * new IndexedDBStorage('parley', { indexedDB, IDBKeyRange });
+ */
 export interface IdbKeyRangeLike {
   bound(lower: string, upper: string, lowerOpen?: boolean, upperOpen?: boolean): unknown;
 }

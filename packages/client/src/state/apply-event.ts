@@ -7,8 +7,14 @@ import { applyChannelEvent, type ChannelState, type Message, type WireEvent } fr
 import { classify, floorOf, type Position } from './positions.js';
 import type { ClientSnapshot, OutboxItem } from './types.js';
 import { applyTyping } from './typing.js';
+import { withConsistentUnread } from './normalize.js';
 
-/** How long a `typing.start` shows without a `typing.stop` (receiver side). */
+/**
+ * How long a `typing.start` shows without a `typing.stop` (receiver side).
+ *
+ * @example
+ * const stillTyping = entry.expires_at - Date.now() < TYPING_TTL_MS;
+ */
 export const TYPING_TTL_MS = 7_000;
 
 /**
@@ -19,9 +25,9 @@ export const TYPING_TTL_MS = 7_000;
  * @example
  * next = applyEvent(snapshot, { type: 'message.new', cid, seq: 12, message }, Date.now());
  */
-export function applyEvent(state: ClientSnapshot, event: WireEvent, now: number): ClientSnapshot {
+export function applyEvent(state: ClientSnapshot, event: WireEvent, now: number, typingTtlMs = TYPING_TTL_MS): ClientSnapshot {
   const me = state.userId ?? '';
-  if (event.type === 'typing.start' || event.type === 'typing.stop') return applyTyping(state, event, now + TYPING_TTL_MS);
+  if (event.type === 'typing.start' || event.type === 'typing.stop') return applyTyping(state, event, now + typingTtlMs);
   if (event.type === 'user.presence.changed') return applyPresenceEvent(state, event);
   if (event.type === 'user.updated' && event.user && state.me && event.user.id === state.me.id) {
     return { ...state, me: { ...state.me, ...(event.user as object) } };
@@ -37,7 +43,7 @@ export function applyEvent(state: ClientSnapshot, event: WireEvent, now: number)
     if (classify(position, event.seq) === 'skip') return state;
     position = { seq: event.seq, exact: true };
   }
-  let next = applyChannelEvent(current, event, me);
+  const next = applyChannelEvent(current, event, me);
   // A sender's typing indicator ends with their message.
   let typing = state.typing;
   if (event.type === 'message.new' && event.message?.user && typing[cid]?.[event.message.user.id]) {
@@ -57,11 +63,13 @@ export function applyEvent(state: ClientSnapshot, event: WireEvent, now: number)
 /**
  * Adds or replaces a channel state read from the server; its position becomes the state's floor
  * unless the store already stands further (a newer state is never replaced by an older read).
+ * Unread counts are made consistent with the loaded messages (`withConsistentUnread`).
  *
  * @example
  * next = upsertChannelState(snapshot, await client.channels.get(cid));
  */
-export function upsertChannelState(state: ClientSnapshot, channel: ChannelState): ClientSnapshot {
+export function upsertChannelState(state: ClientSnapshot, loaded: ChannelState): ClientSnapshot {
+  const channel = withConsistentUnread(loaded, state.userId);
   const cid = channel.channel.cid;
   const floor = floorOf(channel);
   const position = state.positions[cid];

@@ -10,7 +10,12 @@
  */
 import type { ChannelState } from '@parley/protocol';
 
-/** A channel's position; see the module comment. */
+/**
+ * A channel's position; see the module comment.
+ *
+ * @example
+ * const position: Position | undefined = snapshot.positions['messaging:general']; // { seq: 42, exact: true }
+ */
 export interface Position {
   seq: number;
   exact: boolean;

@@ -125,7 +125,12 @@ export interface ClientSnapshot {
   drafts: Readonly<Record<string, Draft>>;
 }
 
-/** The empty state. */
+/**
+ * The empty state.
+ *
+ * @example
+ * const store = new Store(initialSnapshot('alice'));
+ */
 export function initialSnapshot(userId: string | null = null): ClientSnapshot {
   return {
     userId,

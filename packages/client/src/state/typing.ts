@@ -54,3 +54,41 @@ export function nextTypingExpiry(state: ClientSnapshot): number | undefined {
   for (const users of Object.values(state.typing)) for (const entry of Object.values(users)) if (next === undefined || entry.expires_at < next) next = entry.expires_at;
   return next;
 }
+
+/**
+ * Runs `expireTyping` when the earliest typing entry expires (one timer at a time).
+ *
+ * @example
+ * const expiry = new TypingExpiry(store, Date.now);
+ * store.subscribe(() => expiry.schedule());
+ */
+export class TypingExpiry {
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private at: number | undefined;
+
+  constructor(
+    private readonly store: { getSnapshot(): ClientSnapshot; update(fn: (s: ClientSnapshot) => ClientSnapshot): void },
+    private readonly now: () => number,
+  ) {}
+
+  schedule(): void {
+    const at = nextTypingExpiry(this.store.getSnapshot());
+    if (at === this.at) return;
+    this.dispose();
+    this.at = at;
+    if (at === undefined) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.at = undefined;
+      this.store.update((s) => expireTyping(s, this.now()));
+      this.schedule();
+    }, Math.max(0, at - this.now()) + 5);
+    (this.timer as { unref?: () => void }).unref?.();
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.at = undefined;
+  }
+}

@@ -21,6 +21,7 @@ import type { SyncApi } from '../api/read-state.js';
 import { applyEvent, mergeMessages, removeChannel, upsertChannelState } from '../state/apply-event.js';
 import { classify } from '../state/positions.js';
 import type { Store } from '../state/store.js';
+import type { ClientSnapshot } from '../state/types.js';
 
 /** The gap beyond which a channel is reloaded rather than backfilled message by message. */
 const MAX_BACKFILL = 1_000;
@@ -31,6 +32,8 @@ interface Dependencies {
   messages: MessagesApi;
   sync: SyncApi;
   now(): number;
+  /** Receiver-side lifetime of a typing.start (default 7 s). */
+  typingTtlMs?: number;
   /** What the store loads: the first page of `POST /v1/channels/query`. */
   query: QueryChannelsBody;
   /** Channels whose realtime subscription delivers their events (others learn from notifications). */
@@ -131,7 +134,7 @@ export class SyncEngine {
     this.deps.store.update((s) => {
       // Channels with messages still in the outbox stay; the rest is replaced by the server's view.
       const keep = new Set(s.outbox.map((item) => item.cid));
-      let next = { ...s, syncCursor: cursor, hydrated: true, channels: Object.fromEntries(Object.entries(s.channels).filter(([cid]) => keep.has(cid))), positions: {} };
+      let next: ClientSnapshot = { ...s, syncCursor: cursor, hydrated: true, channels: Object.fromEntries(Object.entries(s.channels).filter(([cid]) => keep.has(cid))), positions: {} };
       for (const state of channels) next = upsertChannelState(next, state);
       return next;
     });
@@ -171,7 +174,7 @@ export class SyncEngine {
       const position = store.getSnapshot().positions[cid];
       if (classify(position, event.seq) === 'gap') await this.backfill(cid, position!.seq, event.seq);
     }
-    store.update((s) => applyEvent(s, event, this.deps.now()));
+    store.update((s) => applyEvent(s, event, this.deps.now(), this.deps.typingTtlMs));
   }
 
   /** Reads the messages between `from` (exclusive) and `to` (exclusive), then stands at `to - 1`. */

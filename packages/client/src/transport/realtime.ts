@@ -13,7 +13,12 @@ import type { TokenManager } from '../api/token-manager.js';
 /** Disconnect codes after which the server will not take this token (or user) again. */
 const AUTH_CODES = new Set([3500, 3503]);
 
-/** What the transport reports to the client. */
+/**
+ * What the transport reports to the client.
+ *
+ * @example
+ * const handlers: RealtimeHandlers = { onEvent: (e) => engine.push(e), onState: console.log, onConnected: () => engine.catchUp(), onUnrecovered: () => engine.catchUp(), onPresence: () => {}, onError: console.error };
+ */
 export interface RealtimeHandlers {
   onEvent(event: WireEvent): void;
   /** `connecting` (first attempt), `connected`, `offline` (retrying), `auth-failed`. */
@@ -26,7 +31,12 @@ export interface RealtimeHandlers {
   onError(error: unknown): void;
 }
 
-/** Options of {@link Realtime}. */
+/**
+ * Options of {@link Realtime}.
+ *
+ * @example
+ * new Realtime({ url: websocketUrl('http://127.0.0.1:3000'), tokens, WebSocket }, handlers);
+ */
 export interface RealtimeOptions {
   url: string;
   tokens: TokenManager;
@@ -82,15 +92,24 @@ export class Realtime {
     this.centrifuge.disconnect();
   }
 
+  /** How many channels have a subscription. */
+  get size(): number {
+    return this.subs.size;
+  }
+
   /** Whether a channel has a subscription. */
   watching(cid: string): boolean {
     return this.subs.has(cid);
   }
 
-  /** Subscribes to `chat:<cid>` (recoverable: a reconnect recovers the missed events). */
-  watch(cid: string): void {
+  /**
+   * Subscribes to `chat:<cid>` (recoverable: a reconnect recovers the missed events). `since`, the
+   * seq the store's state of the channel stands at, makes the first subscribe recover what was
+   * published after it, so nothing between loading the state and subscribing is lost.
+   */
+  watch(cid: string, since?: number): void {
     if (this.subs.has(cid)) return;
-    const sub = this.centrifuge.newSubscription(`chat:${cid}`, { recoverable: true, positioned: true, joinLeave: true });
+    const sub = this.centrifuge.newSubscription(`chat:${cid}`, { recoverable: true, positioned: true, joinLeave: true, since: since === undefined ? null : { offset: since, epoch: '' } });
     sub.on('publication', (ctx) => this.handlers.onEvent(ctx.data as WireEvent));
     sub.on('subscribed', (ctx) => {
       if (ctx.wasRecovering && !ctx.recovered) this.handlers.onUnrecovered(cid);
@@ -190,4 +209,14 @@ export class Realtime {
       throw new ParleyError({ code: 'NETWORK_ERROR', message: e.message ?? 'rpc failed', cause: error });
     }
   }
+}
+
+/**
+ * The gateway's URL for a server base URL.
+ *
+ * @example
+ * websocketUrl('https://chat.example.com'); // 'wss://chat.example.com/connection/websocket'
+ */
+export function websocketUrl(url: string): string {
+  return `${url.replace(/\/+$/, '').replace(/^http/, 'ws')}/connection/websocket`;
 }

@@ -1,4 +1,9 @@
-/** A tiny typed event emitter (no Node `events` in the browser bundle). */
+/**
+ * A tiny typed event emitter (no Node `events` in the browser bundle).
+ *
+ * @example
+ * const log: Listener<string> = (value) => console.log(value);
+ */
 
 export type Listener<T> = (value: T) => void;
 

@@ -3,9 +3,9 @@
  * The gateway speaks Centrifugo's client protocol (JSON); see docs/subsystems/realtime.md.
  */
 import { Type, type Static, type TObject, type TProperties } from '@sinclair/typebox';
-import { MarkDeliveredBody, MarkReadBody, MarkReadResult, ReadResult, TypingBody } from './channels.js';
+import { MarkDeliveredBody, MarkReadBody, MarkReadResult, ReadResult, TypingBody, UserRef } from './channels.js';
 import { MessageResponse, ReactionBody, ReactionResponse, SendMessageBody } from './messages.js';
-import { Ok } from './common.js';
+import { NullableTimestamp, Ok, Strict, Timestamp } from './common.js';
 
 /** A channel's cid (`type:id`) as RPC bodies carry it. */
 export const Cid = Type.String({ minLength: 3, maxLength: 200, pattern: '^[a-z][a-z0-9_-]{0,63}:[A-Za-z0-9_@.|=+!-]{1,128}$' });
@@ -19,6 +19,48 @@ export function chatChannel(cid: string): string {
 export function personalChannel(userId: string): string {
   return `user#${userId}`;
 }
+
+/**
+ * A user's chosen presence status. `invisible`: connected, but shown to others as offline (and
+ * `last_active_at` is not moved while invisible). Kept across connections until changed.
+ */
+export const PresenceStatus = Type.Union([Type.Literal('online'), Type.Literal('away'), Type.Literal('dnd'), Type.Literal('invisible')]);
+export type PresenceStatus = Static<typeof PresenceStatus>;
+export const PRESENCE_STATUSES: readonly PresenceStatus[] = ['online', 'away', 'dnd', 'invisible'];
+
+/** `PATCH /v1/me/presence` and the `set_status` rpc. */
+export const SetPresenceBody = Strict({ status: PresenceStatus });
+export type SetPresenceBody = Static<typeof SetPresenceBody>;
+
+/** One's own presence as the user sees it (`invisible` included). */
+export const OwnPresence = Type.Object({
+  status: PresenceStatus,
+  /** At least one connection, on any node. */
+  online: Type.Boolean(),
+  /** `users.last_active_at`: written when the last connection closes, and every minute while connected. */
+  last_seen_at: NullableTimestamp,
+});
+export const PresenceResponse = Type.Object({ presence: OwnPresence });
+export type PresenceResponse = Static<typeof PresenceResponse>;
+
+/** The `viewing` rpc: the channel this connection shows (null: none). */
+export const ViewingBody = Strict({ cid: Type.Union([Cid, Type.Null()]) });
+export type ViewingBody = Static<typeof ViewingBody>;
+
+/**
+ * `user.presence.changed`, on the personal channel (`user#<id>`) of the users who share a channel
+ * with the user, and of the user. Others see `status: "offline", online: false` for an invisible
+ * user; the user's own connections see the real status.
+ */
+export const UserPresenceChangedEvent = Type.Object({
+  type: Type.Literal('user.presence.changed'),
+  user: UserRef,
+  status: Type.Union([PresenceStatus, Type.Literal('offline')]),
+  online: Type.Boolean(),
+  last_seen_at: NullableTimestamp,
+  created_at: Timestamp,
+});
+export type UserPresenceChangedEvent = Static<typeof UserPresenceChangedEvent>;
 
 /** The REST body with the path parameter in front: one flat, strict object. */
 function withTarget<P extends TProperties, B extends TProperties>(target: P, body: TObject<B>) {
@@ -41,6 +83,10 @@ export const RpcRequests = {
   mark_delivered: withTarget({ cid: Cid }, MarkDeliveredBody),
   /** POST /v1/messages/{id}/reactions */
   react: withTarget({ message_id: Type.String({ format: 'uuid' }) }, ReactionBody),
+  /** PATCH /v1/me/presence */
+  set_status: SetPresenceBody,
+  /** Socket only: the channel this connection is viewing (kept in its presence info). */
+  viewing: ViewingBody,
 };
 
 export const RpcResults = {
@@ -49,6 +95,8 @@ export const RpcResults = {
   mark_read: MarkReadResult,
   mark_delivered: ReadResult,
   react: ReactionResponse,
+  set_status: PresenceResponse,
+  viewing: Ok,
 };
 
 export type RpcMethod = keyof typeof RpcRequests;

@@ -57,6 +57,11 @@ export interface BrokerMessage {
   event: Record<string, unknown> & { type: string };
   /** Channel stream offset (the event's seq) for chat topics. */
   offset?: number;
+  /**
+   * The node that published an ephemeral state event (typing), so that a node's typing state can
+   * tell its own publications from other nodes'. Never shown to clients (they get `event`).
+   */
+  origin?: string;
 }
 
 export interface BrokerOptions {

@@ -77,11 +77,13 @@ export async function connect(connection: Connection, id: number, body: ConnectR
   const { hub } = connection.gateway;
   void hub.add(topic, listener);
   connection.cleanups.push(() => hub.remove(topic, listener));
-  // In presence under its personal channel: "online" means "has a connection", on any node.
-  const { presence } = connection.services;
-  const info = { user: auth.user.id, conn_info: { name: auth.user.name, image: auth.user.image } };
-  presence.add(auth.appId, channel, connection.clientId, info).catch((error) => connection.gateway.log.warn({ err: error }, 'presence add failed'));
-  connection.cleanups.push(() => void presence.remove(auth.appId, channel, connection.clientId).catch(() => {}));
+  // In presence under its personal channel: "online" means "has a connection", on any node. The
+  // user's presence (user.presence.changed, last seen) follows each entry written and removed.
+  const { presence, userPresence } = connection.services;
+  // (Not added once the connection is gone: its clean-up may already have run.)
+  const add = () => (connection.closed ? Promise.resolve() : presence.add(auth.appId, channel, connection.clientId, connection.personalInfo()).catch((error) => connection.gateway.log.warn({ err: error }, 'presence add failed')));
+  void userPresence.connected(auth.appId, auth.user.id, add);
+  connection.cleanups.push(() => userPresence.disconnected(auth.appId, auth.user.id, presence.remove(auth.appId, channel, connection.clientId)));
   const result: ConnectResult = {
     client: connection.clientId,
     version: connection.gateway.version,

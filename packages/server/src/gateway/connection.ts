@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
 import type { AuthContext } from '../auth/authenticate.js';
 import { findUser } from '../db/users.js';
+import type { PresenceInfo } from '../engines/presence.js';
 import type { Services } from '../services.js';
 import { BadFrame, decodeFrame } from './codec.js';
 import { Disconnects, Errors, type DisconnectCode } from './codes.js';
@@ -78,6 +79,8 @@ export class Connection {
   auth: UserAuth | null = null;
   /** The api key sent with connect (JWKS tokens); refresh tokens are verified with it too. */
   apiKey: string | undefined;
+  /** The channel (cid) the client says it shows (rpc `viewing`), kept in its personal presence entry. */
+  viewing: string | null = null;
   /** Client subscriptions by channel name (`chat:…`). */
   readonly subscriptions = new Map<string, ChannelSubscription>();
   /** Runs when the connection closes (personal subscription, presence...). */
@@ -132,6 +135,12 @@ export class Connection {
 
   get userId(): string {
     return this.auth!.user.id;
+  }
+
+  /** The connection's entry under its personal channel (`user#<id>`): who, and what it is viewing. */
+  personalInfo(): PresenceInfo {
+    const user = this.auth!.user;
+    return { user: user.id, conn_info: { name: user.name, image: user.image }, ...(this.viewing !== null ? { chan_info: { viewing: this.viewing } } : {}) };
   }
 
   /** Marks the connection authenticated (connect.ts). */

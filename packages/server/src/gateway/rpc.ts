@@ -3,10 +3,12 @@
  * connection's user, validated by the same strict schemas, limited by the same per-user and
  * per-app request limits, answering the REST response body. See docs/subsystems/realtime.md "RPC".
  */
-import { RPC_METHODS, RpcRequests, RpcResults, type RpcMethod, type RpcRequest } from '@parley/protocol';
+import { personalChannel, RPC_METHODS, RpcRequests, RpcResults, type RpcMethod, type RpcRequest } from '@parley/protocol';
 import type { TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { ValidateFunction } from 'ajv';
+import { accessChannel } from '../actions/access.js';
+import { doSetPresence } from '../actions/presence.js';
 import { doAddReaction } from '../actions/reactions.js';
 import { doMarkDelivered, doMarkRead } from '../actions/read-state.js';
 import { doSendMessage } from '../actions/send-message.js';
@@ -17,10 +19,10 @@ import { ajvErrorToApiError, validatorCompiler } from '../http/validation.js';
 import type { Services } from '../services.js';
 import { parseCid } from './channel-names.js';
 import { apiErrorReply, Errors } from './codes.js';
-import type { Connection, UserAuth } from './connection.js';
+import { ConnectionClosed, type Connection, type UserAuth } from './connection.js';
 import type { RpcRequest as RpcCommand } from './protocol-types.js';
 
-type Handlers = { [M in RpcMethod]: (services: Services, auth: UserAuth, data: RpcRequest<M>) => Promise<unknown> };
+type Handlers = { [M in RpcMethod]: (services: Services, auth: UserAuth, data: RpcRequest<M>, connection: Connection) => Promise<unknown> };
 
 function channelOf(cid: string) {
   const channel = parseCid(cid);
@@ -46,6 +48,18 @@ const HANDLERS: Handlers = {
     return doMarkDelivered(services, auth, type, id, seq);
   },
   react: async (services, auth, { message_id, ...body }) => doAddReaction(services, auth, message_id, body),
+  set_status: async (services, auth, body) => doSetPresence(services, auth, body),
+  viewing: async (services, auth, { cid }, connection) => {
+    // Only a channel the user may read; kept in the connection's personal presence entry (isViewing).
+    if (cid !== null) {
+      const { type, id } = channelOf(cid);
+      await accessChannel(services, services.pool, auth, type, id);
+    }
+    if (connection.closed) throw new ConnectionClosed();
+    connection.viewing = cid;
+    await services.presence.add(auth.appId, personalChannel(auth.user.id), connection.clientId, connection.personalInfo());
+    return { ok: true };
+  },
 };
 
 const validators = new Map<RpcMethod, ValidateFunction>(
@@ -86,7 +100,7 @@ export async function rpc(connection: Connection, id: number, body: RpcCommand):
     if (!validate(data)) throw ajvErrorToApiError(validate.errors ?? [], 'body');
     const auth = await connection.currentAuth();
     await checkRateLimits(connection.services, auth);
-    const result = await (HANDLERS[method] as (s: Services, a: UserAuth, d: unknown) => Promise<unknown>)(connection.services, auth, data);
+    const result = await (HANDLERS[method] as (s: Services, a: UserAuth, d: unknown, c: Connection) => Promise<unknown>)(connection.services, auth, data, connection);
     connection.reply(id, { rpc: { data: asResponse(RpcResults[method], result) } });
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;

@@ -1,8 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { Id, Message, PageQuery, Strict } from '@parley/protocol';
+import { Id, Message, PageQuery, PresenceResponse, SetPresenceBody, Strict } from '@parley/protocol';
 import { doBlock } from '../../actions/blocks.js';
 import { doFlaggedMessages } from '../../actions/pins-and-stars.js';
+import { doSetPresence } from '../../actions/presence.js';
 import { doUnread } from '../../actions/read-state.js';
 import { doSync } from '../../actions/sync.js';
 import type { Services } from '../../services.js';
@@ -42,6 +43,14 @@ export function registerMeRoutes(app: FastifyInstance, services: Services): void
     '/v1/me/blocks/:user_id',
     { config: { auth: 'user' }, schema: { tags, summary: 'Unblock a user', params: Type.Object({ user_id: Id }), response: { 200: Blocks } } },
     async (request) => doBlock(services, appAuth(request), request.params.user_id, false),
+  );
+  app.patch<{ Body: SetPresenceBody }>(
+    '/v1/me/presence',
+    {
+      config: { auth: 'user' },
+      schema: { tags, summary: 'Your presence status: online, away, dnd or invisible (shown to others as offline)', body: SetPresenceBody, response: { 200: PresenceResponse } },
+    },
+    async (request) => doSetPresence(services, appAuth(request), request.body),
   );
   app.post<{ Body: { cids?: string[]; since?: string } }>(
     '/v1/sync',
