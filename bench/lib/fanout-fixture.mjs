@@ -60,7 +60,12 @@ export function layout({ clients, channels, members, big }) {
 }
 
 /** Creates the users and channels of `plan` (from layout()) in `app`; resolves to senders' tokens by channel id. */
-export async function seed(parley, app, plan, { channels, members, big }) {
+export async function seed(parley, app, plan, { channels, members, big, presence = true }) {
+  if (!presence) {
+    // Presence off for both types: no presence entries per subscription, no join/leave, and no
+    // user.presence.changed to co-members when a user comes online or goes offline.
+    for (const type of [TYPE, BIG_TYPE]) await call(parley.url, 'PUT', `/v1/channel-types/${type}`, app.serverToken, { config: { presence: false } });
+  }
   const users = [...Array.from({ length: channels * members }, (_, i) => `s${i}`), ...Array.from({ length: big }, (_, j) => `b${j}`)];
   const batches = [];
   for (let i = 0; i < users.length; i += 100) batches.push(users.slice(i, i + 100));

@@ -83,6 +83,7 @@ function options() {
     senders: { type: 'string', default: '16' },
     'per-process': { type: 'string', default: '5000' },
     'connect-rate': { type: 'string', default: '1000' },
+    presence: { type: 'string', default: 'true' },
     'sustainable-rate': { type: 'string', default: '' },
     raw: { type: 'string', default: 'true' },
   });
@@ -97,6 +98,7 @@ function options() {
     senders: int(o.senders, 'senders', { max: 1_000 }),
     perProcess: int(o['per-process'], 'per-process', { max: 18_000 }),
     connectRate: int(o['connect-rate'], 'connect-rate', { max: 100_000 }),
+    presence: o.presence !== 'false' && o.presence !== '0',
     sustainableRate: o['sustainable-rate'] ? int(o['sustainable-rate'], 'sustainable-rate', { max: 100_000 }) : null,
     raw: o.raw !== 'false' && o.raw !== '0',
   };
@@ -262,6 +264,7 @@ export async function run() {
       scenario: 'fanout',
       clients: plan.clients.length,
       layout: `${opts.channels} × ${opts.members} + 1 × ${opts.big}`,
+      presence: opts.presence,
       generators: fleet.generators.length,
       source_addresses: fleet.addresses,
       parley: p,

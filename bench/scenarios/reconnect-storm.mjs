@@ -29,7 +29,7 @@ import { BIG, layout, pacedSends, parleySender, seed } from '../lib/fanout-fixtu
 import { unthrottledApp } from '../lib/fixture.mjs';
 import { summarize } from '../lib/latency.mjs';
 import { startParleyWithDb } from '../lib/parley-db.mjs';
-import { machine } from '../lib/requests.mjs';
+import { machine, treeCpu } from '../lib/requests.mjs';
 import { merge, startFleet } from '../lib/ws-fleet.mjs';
 
 export const description = 'every client drops and reconnects within 10 s with recovery: % recovered, gaps/duplicates vs the database, REST send p99 during the storm';
@@ -52,6 +52,7 @@ function options() {
     'big-share': { type: 'string', default: '0.02' },
     'per-process': { type: 'string', default: '5000' },
     'connect-rate': { type: 'string', default: '1000' },
+    presence: { type: 'string', default: 'true' },
   });
   const bigShare = Number(o['big-share']);
   if (!(bigShare >= 0 && bigShare <= 1)) throw new Error('--big-share must be between 0 and 1');
@@ -65,6 +66,7 @@ function options() {
     bigShare,
     perProcess: int(o['per-process'], 'per-process', { max: 18_000 }),
     connectRate: int(o['connect-rate'], 'connect-rate', { max: 100_000 }),
+    presence: o.presence !== 'false' && o.presence !== '0',
   };
 }
 
@@ -102,9 +104,12 @@ export async function run() {
     console.error(`bench: storm: every socket dropped, reconnecting within ${opts.spreadS} s with recovery`);
     const stormStartedAt = performance.now() - sendStarted;
     await fleet.all('start', { latency: false });
+    const cpuBefore = await treeCpu(parley.pid);
     const stormResults = await fleet.all('storm', { url: wsUrl, spreadMs: opts.spreadS * 1000, timeoutMs: 30_000, deadlineMs: 300_000 }, 900_000);
     const stormEndedAt = performance.now() - sendStarted;
     const stormWindow = merge(await fleet.all('stop'));
+    const cpuAfter = await treeCpu(parley.pid);
+    const perReconnect = (a, b) => (a === null || b === null ? null : Number((((a - b) * 1000) / plan.clients.length).toFixed(2)));
     const storm = merge(stormResults);
     const stormS = Math.max(...stormResults.map((r) => r.lastMs)) / 1000;
     const doneTimes = stormResults.flatMap((r) => r.doneTimes);
@@ -129,6 +134,7 @@ export async function run() {
       scenario: 'reconnect-storm',
       clients: plan.clients.length,
       layout: `${opts.channels} × ${opts.members} + 1 × ${opts.big}`,
+      presence: opts.presence,
       generators: fleet.generators.length,
       source_addresses: fleet.addresses,
       connect_s: Number(connectS.toFixed(1)),
@@ -142,6 +148,10 @@ export async function run() {
       failures: storm.errors,
       retried: storm.retried,
       attempts: storm.attempts,
+      // CPU during the storm (sends included), per reconnecting client: the server process, and its
+      // descendants (the embedded PostgreSQL).
+      storm_server_cpu_ms_per_client: perReconnect(cpuAfter.own, cpuBefore.own),
+      storm_pg_cpu_ms_per_client: perReconnect(cpuAfter.descendants, cpuBefore.descendants),
       storm_chat_deliveries: stormWindow.deliveries ?? 0,
       storm_personal_pushes: stormWindow.personal ?? 0,
       recovered: storm.recovered,

@@ -40,10 +40,12 @@ import {
 } from 'centrifuge';
 import WebSocket from 'ws';
 import { createServer, loadConfig, type ParleyServer } from '@parley/server';
+import { runCli, spawnCli } from '../support/cli.js';
 import { createTestDatabase } from '../support/database.js';
 
 let server: ParleyServer;
 let dropDatabase: () => Promise<void>;
+let databaseUrl: string;
 let endpoint: string;
 /** Publishes and reads history for the ported tests (their HTTP server API calls). */
 let api: Centrifuge;
@@ -51,6 +53,7 @@ let api: Centrifuge;
 beforeAll(async () => {
   const database = await createTestDatabase();
   dropDatabase = database.drop;
+  databaseUrl = database.url;
   server = await createServer({
     config: loadConfig({ DATABASE_URL: database.url, LOG_LEVEL: 'silent', PARLEY_INSECURE_GATEWAY_PORT: '0' }),
     databaseUrl: database.url,
@@ -129,6 +132,28 @@ describe('the insecure compatibility profile', () => {
     expect(loadConfig({}).insecureGatewayPort).toBeNull();
     expect(loadConfig({ PARLEY_INSECURE_GATEWAY_PORT: '8001' }).insecureGatewayPort).toBe(8001);
   });
+
+  test('`parley start` opens it from PARLEY_INSECURE_GATEWAY_PORT, and refuses it in production (exit 2)', async () => {
+    const cli = spawnCli(['start'], { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', DATABASE_URL: databaseUrl, PARLEY_INSECURE_GATEWAY_PORT: '0' });
+    try {
+      const [, url] = await cli.waitFor(/INSECURE\s+(ws:\/\/127\.0\.0\.1:\d+\/connection\/websocket)/, 45_000);
+      const c = new Centrifuge(url!, { websocket: WebSocket });
+      c.connect();
+      await c.ready(5000);
+      const sub = c.newSubscription('anything');
+      const got = waitForEvent<PublicationContext>(sub, 'publication');
+      sub.subscribe();
+      await sub.ready(5000);
+      await sub.publish({ from: 'the cli' });
+      expect((await got).data).toEqual({ from: 'the cli' });
+      c.disconnect();
+    } finally {
+      cli.kill();
+    }
+    const refused = await runCli(['start'], { PORT: '0', NODE_ENV: 'production', DATABASE_URL: databaseUrl, PARLEY_INSECURE_GATEWAY_PORT: '0' });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('PARLEY_INSECURE_GATEWAY_PORT');
+  }, 60_000);
 
   test('serves only the WebSocket endpoint, and its channels never reach Parley\'s tables', async () => {
     const http = await fetch(endpoint.replace('ws:', 'http:').replace('/connection/websocket', '/v1/me'));

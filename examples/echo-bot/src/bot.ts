@@ -6,7 +6,7 @@
  * event seen twice (live and again from sync after a reconnect, or after a restart) never gives
  * two answers; the server returns the original reply.
  */
-import { ParleyClient, type Message, type Storage } from '@parley/client';
+import { ParleyApiClient, ParleyClient, type Message, type Storage } from '@parley/client';
 import WebSocket from 'ws';
 import { mintToken } from './token.js';
 
@@ -50,9 +50,8 @@ export async function startEchoBot(options: EchoBotOptions): Promise<EchoBot> {
   const credentials = options.credentials;
   if ('secret' in credentials) {
     // With the key at hand the bot can create (or refresh) its own user with a server token.
-    const admin = new ParleyClient({ url: options.url, tokenProvider: () => mintToken({ ...credentials, server: true, expiresIn: 60 }), realtime: false });
+    const admin = new ParleyApiClient({ url: options.url, tokenProvider: () => mintToken({ ...credentials, server: true, expiresIn: 60 }) });
     await admin.users.upsert([{ id: userId, name: options.name ?? 'Echo bot' }]);
-    await admin.close();
   }
   const tokenProvider = () => ('token' in credentials ? credentials.token : mintToken({ ...credentials, userId, expiresIn: 3600 }));
   const client = new ParleyClient({ url: options.url, tokenProvider, userId, WebSocket, storage: options.storage });
