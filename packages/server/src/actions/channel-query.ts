@@ -10,6 +10,7 @@ import type { Services } from '../services.js';
 import { compileFilter, SqlParams, type FieldSpec, type FilterSchema } from '../util/filter-sql.js';
 import { afterCursor, cursorColumns, nextCursor, orderBy, type SortKey } from '../util/keyset.js';
 import { buildStates, currentSyncCursor } from './channel-state.js';
+import { readSnapshot } from '../db/pool.js';
 
 const UNREAD_COUNT = `(select count(*) from messages msg where ${UNREAD_CONDITION})`;
 
@@ -87,9 +88,11 @@ export async function doQueryChannels(services: Services, auth: AppAuth, body: Q
     where c.app_id = $1 and c.deleted_at is null ${viewer ? '' : 'and $2::text is null'} ${hiddenByDefault}
       and (${condition}) and ${afterCursor(keys, body.cursor, params)}
     order by ${orderBy(keys)} limit ${limit + 1}`;
-  const cursor = await currentSyncCursor(services.pool);
-  const rows = (await services.pool.query<ChannelRow & Record<string, unknown>>(sql, params.values)).rows;
-  const page = rows.slice(0, limit);
-  const channels = await buildStates(services.pool, auth.appId, viewer, page, { messageLimit: body.message_limit ?? 25, memberLimit: body.member_limit ?? 10, cursor });
-  return { channels, next: nextCursor(keys, rows, limit) };
+  return readSnapshot(services.pool, async (db) => {
+    const cursor = await currentSyncCursor(db);
+    const rows = (await db.query<ChannelRow & Record<string, unknown>>(sql, params.values)).rows;
+    const page = rows.slice(0, limit);
+    const channels = await buildStates(db, auth.appId, viewer, page, { messageLimit: body.message_limit ?? 25, memberLimit: body.member_limit ?? 10, cursor });
+    return { channels, next: nextCursor(keys, rows, limit) };
+  });
 }

@@ -6,7 +6,7 @@ import { can } from '@parley/protocol';
 import { lockChannel } from '../db/channel-lock.js';
 import { CHANNEL_COLUMNS, findChannel, nextSeq, toChannel, type ChannelRow } from '../db/channels.js';
 import { loadMessage } from '../db/messages.js';
-import { transaction } from '../db/pool.js';
+import { readSnapshot, transaction, type Queryable } from '../db/pool.js';
 import { ApiError, notFound, permissionDenied, validationError } from '../errors.js';
 import { EventBatch, now, userRef } from '../events/event-log.js';
 import type { AppAuth } from '../http/guards.js';
@@ -46,17 +46,17 @@ async function distinctTarget(services: Services, appId: string, type: string, m
   }
 }
 
-/** `cursor`: a sync cursor taken before `channel` was read (see buildStates). */
-export async function channelState(services: Services, auth: AppAuth, channel: ChannelRow, query: GetChannelQuery, cursor?: string): Promise<ChannelState> {
+/** `db` should be a read snapshot (readSnapshot) in which `cursor` and `channel` were read. */
+export async function channelState(db: Queryable, auth: AppAuth, channel: ChannelRow, query: GetChannelQuery, cursor?: string): Promise<ChannelState> {
   const viewer = auth.user?.id ?? null;
-  const [state] = await buildStates(services.pool, auth.appId, viewer, [channel], { messageLimit: 0, memberLimit: query.member_limit ?? 100, cursor });
+  const [state] = await buildStates(db, auth.appId, viewer, [channel], { messageLimit: 0, memberLimit: query.member_limit ?? 100, cursor });
   let aroundSeq = query.around_seq;
   if (query.around_id) {
-    const target = await loadMessage(services.pool, auth.appId, viewer, query.around_id);
+    const target = await loadMessage(db, auth.appId, viewer, query.around_id);
     if (!target || target.cid !== `${channel.type}:${channel.id}`) throw notFound('message');
     aroundSeq = target.seq;
   }
-  const window = await messageWindow(services.pool, channel, viewer, {
+  const window = await messageWindow(db, channel, viewer, {
     limit: query.message_limit ?? 50,
     before_seq: query.before_seq,
     after_seq: query.after_seq,
@@ -66,13 +66,15 @@ export async function channelState(services: Services, auth: AppAuth, channel: C
 }
 
 export async function doGetChannel(services: Services, auth: AppAuth, type: string, id: string, query: GetChannelQuery): Promise<ChannelState> {
-  const cursor = await currentSyncCursor(services.pool);
-  const context = await accessChannel(services, services.pool, auth, type, id);
-  if (query.message_limit === 0) {
-    const [state] = await buildStates(services.pool, auth.appId, context.userId, [context.channel], { messageLimit: 0, memberLimit: query.member_limit ?? 100, cursor });
-    return state!;
-  }
-  return channelState(services, auth, context.channel, query, cursor);
+  return readSnapshot(services.pool, async (db) => {
+    const cursor = await currentSyncCursor(db);
+    const context = await accessChannel(services, db, auth, type, id);
+    if (query.message_limit === 0) {
+      const [state] = await buildStates(db, auth.appId, context.userId, [context.channel], { messageLimit: 0, memberLimit: query.member_limit ?? 100, cursor });
+      return state!;
+    }
+    return channelState(db, auth, context.channel, query, cursor);
+  });
 }
 
 /** POST /v1/channels: returns the existing channel or creates it (concurrent creators get one channel). */
@@ -87,7 +89,7 @@ export async function doGetOrCreateChannel(services: Services, auth: AppAuth, bo
 
   const cursor = await currentSyncCursor(services.pool);
   const existing = await findChannel(services.pool, auth.appId, body.type, id);
-  if (existing) return { state: await openExisting(services, auth, body, existing, cursor), created: false };
+  if (existing) return { state: await openExisting(services, auth, body, existing), created: false };
 
   if (!can(actorFor(auth, null), 'create_channel', channelType)) throw permissionDenied('missing permission create_channel');
   const { min_members: min, max_members: max } = channelType.config;
@@ -128,10 +130,12 @@ export async function doGetOrCreateChannel(services: Services, auth: AppAuth, bo
   });
   if (!created) {
     const row = (await findChannel(services.pool, auth.appId, body.type, id))!;
-    return { state: await openExisting(services, auth, body, row, cursor), created: false };
+    return { state: await openExisting(services, auth, body, row), created: false };
   }
   await events.publish(services.broker);
-  return { state: await channelState(services, auth, created, { message_limit: body.message_limit, member_limit: body.member_limit }, cursor), created: true };
+  // The cursor from before the creation: a sync from it replays the creation (clients dedupe by seq).
+  const state = await readSnapshot(services.pool, (db) => channelState(db, auth, created, { message_limit: body.message_limit, member_limit: body.member_limit }, cursor));
+  return { state, created: true };
 }
 
 /**
@@ -153,9 +157,12 @@ async function reviveDeleted(tx: pg.PoolClient, appId: string, body: CreateChann
   return revived.rows[0];
 }
 
-async function openExisting(services: Services, auth: AppAuth, body: CreateChannelBody, row: ChannelRow, cursor: string): Promise<ChannelState> {
-  const context = await accessChannel(services, services.pool, auth, row.type, row.id);
-  return channelState(services, auth, context.channel, { message_limit: body.message_limit, member_limit: body.member_limit }, cursor);
+async function openExisting(services: Services, auth: AppAuth, body: CreateChannelBody, row: ChannelRow): Promise<ChannelState> {
+  return readSnapshot(services.pool, async (db) => {
+    const cursor = await currentSyncCursor(db);
+    const context = await accessChannel(services, db, auth, row.type, row.id);
+    return channelState(db, auth, context.channel, { message_limit: body.message_limit, member_limit: body.member_limit }, cursor);
+  });
 }
 
 /** PATCH: `set` name/image/custom (update_channel) and frozen (freeze_channel); `unset` removes fields or custom keys. */

@@ -30,3 +30,23 @@ export async function transaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) 
     client.release();
   }
 }
+
+/**
+ * One consistent view for a read made of several queries (a channel state: messages, members,
+ * unread counts, sync cursor): REPEATABLE READ, read only, on one connection, so a write
+ * committing in between is either in all of them or in none.
+ */
+export async function readSnapshot<T>(pool: pg.Pool, fn: (db: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin isolation level repeatable read read only');
+    const result = await fn(client);
+    await client.query('commit');
+    return result;
+  } catch (error) {
+    await client.query('rollback').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
