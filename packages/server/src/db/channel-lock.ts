@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import type { Queryable } from './pool.js';
+import { inTransaction, type Queryable } from './pool.js';
 
 /**
  * Serialises the writers of one channel (a transaction-scoped advisory lock keyed by the channel):
@@ -21,17 +21,6 @@ export async function lockChannel(db: Queryable, appId: string, type: string, id
  * Runs `fn` in a transaction that starts holding the channel's lock. `begin` and the lock travel
  * in one round trip (a simple-protocol batch; the key is a number we computed, never user text).
  */
-export async function inChannelTransaction<T>(pool: pg.Pool, appId: string, type: string, id: string, fn: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query(`begin; select pg_advisory_xact_lock(${channelLockKey(appId, type, id)})`);
-    const result = await fn(client);
-    await client.query('commit');
-    return result;
-  } catch (error) {
-    await client.query('rollback').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+export function inChannelTransaction<T>(pool: pg.Pool, appId: string, type: string, id: string, fn: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
+  return inTransaction(pool, `begin; select pg_advisory_xact_lock(${channelLockKey(appId, type, id)})`, fn);
 }

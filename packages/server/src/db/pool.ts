@@ -15,11 +15,14 @@ export function createPool(connectionString: string, max = 20): pg.Pool {
   return pool;
 }
 
-/** Runs `fn` in a transaction on one client; rolls back on any error. */
-export async function transaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` on one client between `begin` (given, so callers can set isolation or take a lock in
+ * the same round trip) and `commit`; rolls back on any error.
+ */
+export async function inTransaction<T>(pool: pg.Pool, begin: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {
-    await client.query('begin');
+    await client.query(begin);
     const result = await fn(client);
     await client.query('commit');
     return result;
@@ -31,22 +34,16 @@ export async function transaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) 
   }
 }
 
+/** Runs `fn` in a transaction on one client; rolls back on any error. */
+export function transaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return inTransaction(pool, 'begin', fn);
+}
+
 /**
  * One consistent view for a read made of several queries (a channel state: messages, members,
  * unread counts, sync cursor): REPEATABLE READ, read only, on one connection, so a write
  * committing in between is either in all of them or in none.
  */
-export async function readSnapshot<T>(pool: pg.Pool, fn: (db: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('begin isolation level repeatable read read only');
-    const result = await fn(client);
-    await client.query('commit');
-    return result;
-  } catch (error) {
-    await client.query('rollback').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+export function readSnapshot<T>(pool: pg.Pool, fn: (db: pg.PoolClient) => Promise<T>): Promise<T> {
+  return inTransaction(pool, 'begin isolation level repeatable read read only', fn);
 }
