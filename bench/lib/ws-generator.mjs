@@ -261,13 +261,17 @@ const commands = {
     const outcomes = await Promise.all(
       clients.map(async (client) => {
         await sleep(Math.random() * spreadMs);
+        const began = now();
         // As the centrifuge client does: a failed attempt (transport error, timeout, close code
         // below 3500) is retried after a backoff (500 ms doubling to 20 s, full jitter); a code of
         // 3500 and above (e.g. 3502 stale) ends it: the client would not reconnect by itself.
         for (let attempt = 0; ; attempt++) {
           const outcome = await open(client, url, { recover: true, timeoutMs });
           outcome.attempts = attempt + 1;
-          if (outcome.ok) return outcome;
+          if (outcome.ok) {
+            outcome.reconnectMs = outcome.at - began;
+            return outcome;
+          }
           const code = Number(/^closed (\d+)/.exec(outcome.error)?.[1]);
           if ((code >= 3500 && code < 5000) || now() > deadline) return outcome;
           await sleep(Math.random() * Math.min(20_000, 500 * 2 ** attempt));
@@ -277,6 +281,7 @@ const commands = {
     const summary = summarizeOutcomes(outcomes, startedAt);
     summary.retried = outcomes.filter((o) => o.attempts > 1).length;
     summary.attempts = outcomes.reduce((sum, o) => sum + o.attempts, 0);
+    summary.reconnectTimes = outcomes.filter((o) => o.ok).map((o) => o.reconnectMs);
     return summary;
   },
   /** Clients whose position is not their channel's last seq (`lastSeq` by channel name), plus offset errors so far. */

@@ -3,12 +3,14 @@
  * 1,000 channels × 10 members + 1 × 1,000, from generator processes on 127.0.0.2, .3, …) connected
  * and subscribed; messages keep coming through REST at `--rate` per second (a `--big-share` of them
  * into the big channel, the rest to random small channels; each big-channel message is ~2,000
- * frames: one per subscriber and a notification.message_new per other member). Then every socket is dropped at once
- * (terminated, no close frame: a load balancer or network path going away) and every client
+ * frames: one per subscriber and a notification.message_new per other member). Then every socket
+ * is dropped at once (terminated, no close frame: a load balancer or network path going away) and
+ * every client
  * reconnects after a random delay within `--spread-s` (10 s), resubscribing with recovery from its
  * last offset and epoch. Figures:
- * - how long until every client had its subscribe reply (`storm_s`), and how many were
- *   `recovered: true` (target: 100%);
+ * - how long until every client had its subscribe reply (`storm_s`; target: by the end of the
+ *   reconnect window + 1 s, i.e. the server keeps up), each client's own reconnect time (first
+ *   attempt → subscribe reply), and how many were `recovered: true` (target: 100%);
  * - gaps and duplicates: every publication's offset checked against the previous one, the recovered
  *   ones included; at the end every client's position must be its channel's last_seq from the
  *   database (target: 0 gaps, 0 duplicates, 0 behind);
@@ -34,7 +36,8 @@ import { merge, startFleet } from '../lib/ws-fleet.mjs';
 
 export const description = 'every client drops and reconnects within 10 s with recovery: % recovered, gaps/duplicates vs the database, REST send p99 during the storm';
 
-const TARGET_STORM_S = 10;
+/** How long after the end of the reconnect window the last client may take. */
+const STORM_GRACE_S = 1;
 const TARGET_P99_MS = 100;
 
 export const maxSeconds = () => 1_800;
@@ -113,6 +116,7 @@ export async function run() {
     const storm = merge(stormResults);
     const stormS = Math.max(...stormResults.map((r) => r.lastMs)) / 1000;
     const doneTimes = stormResults.flatMap((r) => r.doneTimes);
+    const reconnect = summarize(stormResults.flatMap((r) => r.reconnectTimes));
     console.error(`bench: storm: ${storm.ok} resubscribed (${storm.recovered} recovered), ${storm.failed} failed, last after ${stormS.toFixed(1)} s`);
     await sleep(3_000);
     stop = true;
@@ -143,6 +147,10 @@ export async function run() {
       storm_s: Number(stormS.toFixed(2)),
       resubscribe_done_p50_s: completion.p50_ms === null ? null : Number((completion.p50_ms / 1000).toFixed(2)),
       resubscribe_done_p99_s: completion.p99_ms === null ? null : Number((completion.p99_ms / 1000).toFixed(2)),
+      // Per client: from its first attempt to its subscribe reply (retries included).
+      reconnect_p50_ms: reconnect.p50_ms,
+      reconnect_p99_ms: reconnect.p99_ms,
+      reconnect_max_ms: reconnect.max_ms,
       resubscribed: storm.ok,
       failed: storm.failed,
       failures: storm.errors,
@@ -173,8 +181,10 @@ export async function run() {
       send_during_storm_p50_ms: duringLatency.p50_ms,
       send_during_storm_p99_ms: duringLatency.p99_ms,
       send_during_storm_max_ms: duringLatency.max_ms,
-      storm_target: `every client resubscribed within ${TARGET_STORM_S} s of the drop`,
-      storm_verdict: verdict(storm.failed === 0 && stormS <= TARGET_STORM_S),
+      // The clients come back spread over the 10 s; the server keeps up when the last one is
+      // resubscribed within a second of the end of that window.
+      storm_target: `every client (reconnecting within ${opts.spreadS} s of the drop) resubscribed by ${opts.spreadS + STORM_GRACE_S} s`,
+      storm_verdict: verdict(storm.failed === 0 && stormS <= opts.spreadS + STORM_GRACE_S),
       recovery_target: '100% recovered, 0 gaps, 0 duplicates, every position at last_seq',
       recovery_verdict: verdict(storm.recovered === plan.clients.length && verified.gaps === 0 && verified.duplicates === 0 && verified.behind === 0 && verified.ahead === 0 && verified.unknown === 0),
       send_target: `REST send p99 < ${TARGET_P99_MS} ms during the storm`,
