@@ -304,12 +304,14 @@ const commands = {
 
 process.on('message', async (message) => {
   const { rid, cmd, ...args } = message;
+  let reply;
   try {
-    const result = await commands[cmd](args);
-    process.send({ rid, ok: true, result });
+    reply = { rid, ok: true, result: await commands[cmd](args) };
   } catch (error) {
-    process.send({ rid, ok: false, error: error.stack ?? String(error) });
+    reply = { rid, ok: false, error: error.stack ?? String(error) };
   }
+  // The bench may have stopped waiting (and closed the channel) meanwhile.
+  if (process.connected) process.send(reply, (error) => error && process.exit(0));
 });
 process.on('disconnect', () => process.exit(0));
 process.on('SIGTERM', () => process.exit(0));

@@ -89,6 +89,8 @@ export class Connection {
   readonly done: Promise<void>;
 
   private state: 'new' | 'connected' | 'closed' = 'new';
+  /** Any frame received (a connect may be in progress). */
+  private heardFrom = false;
   private queue: Promise<void> = Promise.resolve();
   private queued = 0;
   private frames = 0;
@@ -109,11 +111,16 @@ export class Connection {
   ) {
     this.tokens = gateway.options.commandBurst;
     this.done = new Promise((resolve) => ws.once('close', () => resolve()));
-    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    ws.on('message', (data, isBinary) => {
+      this.heardFrom = true;
+      this.onMessage(data, isBinary);
+    });
     ws.on('close', () => this.shutdown());
     ws.on('error', (error) => gateway.log.debug({ err: error, client: this.clientId }, 'websocket error'));
+    // Stale means the client sent nothing: a connect that arrived but waits in an overloaded
+    // server must not get 3502, which tells the client never to reconnect.
     this.later(gateway.options.connectTimeoutMs, () => {
-      if (this.state === 'new') this.disconnect(Disconnects.stale);
+      if (this.state === 'new' && !this.heardFrom) this.disconnect(Disconnects.stale);
     });
   }
 
