@@ -80,6 +80,12 @@ describe('bad input gets a clear error', () => {
     expect(r.body.error.code).toBe('NOT_FOUND');
   });
 
+  it('treats a custom-field filter with no operator as no condition (regression: fast-check seed 945602190)', async () => {
+    const token = await app.token('alice');
+    const r = await t.request('GET', `/v1/users?filter=${encodeURIComponent(JSON.stringify({ A: {} }))}`, { token });
+    expect(r.status).toBe(200);
+  });
+
   it('never answers 500 to random bodies', async () => {
     const token = await app.token('alice');
     await fc.assert(

@@ -24,7 +24,7 @@ function membersField(condition: unknown, params: SqlParams): string {
     const exists = `exists (select 1 from channel_members x where x.app_id = c.app_id and x.type = c.type and x.channel_id = c.id and x.user_id = any(${params.add(list, '::text[]')}))`;
     return op === '$nin' ? `not ${exists}` : exists;
   });
-  return parts.join(' and ');
+  return parts.length ? parts.join(' and ') : 'true';
 }
 
 const CHANNEL_FIELDS: Record<string, FieldSpec> = {

@@ -114,9 +114,11 @@ function knownField(field: string, spec: FieldSpec, condition: unknown, params: 
 
 function customField(column: string, field: string, condition: unknown, params: SqlParams): string {
   if (!NAME.test(field)) throw validationError(`filter.${field}`, 'is not a valid custom field name');
+  const ops = isPlainObject(condition) ? condition : { $eq: condition };
+  // No operators, no condition: and no unused parameter, which PostgreSQL cannot type (a 500).
+  if (Object.keys(ops).length === 0) return 'true';
   const key = params.add(field);
   const expr = `${column}->${key}`;
-  const ops = isPlainObject(condition) ? condition : { $eq: condition };
   const parts: string[] = [];
   for (const [op, value] of Object.entries(ops)) {
     if (op === '$ne') parts.push(`${expr} is distinct from ${params.add(JSON.stringify(value), '::jsonb')}`);
