@@ -79,6 +79,22 @@ export const CHANNEL_ROWS: Row[] = [
     call: async (w) => ({ url: `${ch(await w.freshChannel())}/members/bystander`, body: { role: 'moderator' } }),
     expect: expectFor({ server: 200, admin: 200, owner: 200, moderator: 403, member: 403 }),
   },
+  {
+    route: 'POST /v1/channels/:type/:id/bans',
+    call: async (w) => ({ url: `${ch(await w.freshChannel())}/bans`, body: { user_id: 'bystander', reason: 'spam' } }),
+    expect: expectFor({ server: 201, admin: 201, owner: 201, moderator: 201, member: 403 }),
+  },
+  { route: 'GET /v1/channels/:type/:id/bans', call: (w) => ({ url: `${ch(w.shared)}/bans` }), expect: expectFor({ server: 200, admin: 200, owner: 200, moderator: 200, member: 403 }) },
+  {
+    route: 'DELETE /v1/channels/:type/:id/bans/:user_id',
+    call: async (w) => {
+      const channel = await w.freshChannel();
+      const banned = await w.t.request('POST', `${ch(channel)}/bans`, { token: w.app.serverToken, body: { user_id: 'bystander' } });
+      if (banned.status !== 201) throw new Error(`setup: ban ${JSON.stringify(banned.body)}`);
+      return { url: `${ch(channel)}/bans/bystander` };
+    },
+    expect: expectFor({ server: 200, admin: 200, owner: 200, moderator: 200, member: 403 }),
+  },
   { route: 'PATCH /v1/channels/:type/:id/membership', call: (w) => ({ url: `${ch(w.shared)}/membership`, body: { starred: true } }), expect: selfService(404) },
   { route: 'POST /v1/channels/:type/:id/read', call: (w) => ({ url: `${ch(w.shared)}/read`, body: {} }), expect: selfService(404) },
   { route: 'POST /v1/channels/:type/:id/delivered', call: (w) => ({ url: `${ch(w.shared)}/delivered`, body: { seq: 1 } }), expect: selfService(404) },

@@ -9,5 +9,6 @@ export * from './schemas/channel-types.js';
 export * from './error-docs.js';
 export * from './schemas/messages.js';
 export * from './schemas/channels.js';
+export * from './schemas/bans.js';
 export * from './state/channel-reducer.js';
 export * from './schemas/realtime.js';

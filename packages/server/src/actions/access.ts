@@ -43,7 +43,8 @@ export function actorFor(auth: AppAuth, membership: MemberRow | null): Actor {
 export async function accessChannel(services: Services, db: Queryable, auth: AppAuth, type: string, id: string): Promise<ChannelContext> {
   const userId = auth.user?.id ?? null;
   const found = await findChannelWithMember(db, auth.appId, type, id, userId);
-  if (!found) throw notFound('channel');
+  // A hard-banned user sees the channel as gone, whatever the type's grants say (livestreams).
+  if (!found || found.ban === 'hard') throw notFound('channel');
   const { channel, membership } = found;
   const channelType = await channelTypeOf(services, db, auth.appId, type);
   const actor = actorFor(auth, membership);

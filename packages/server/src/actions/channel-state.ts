@@ -4,7 +4,7 @@
  * queries (no N+1): see the pinned query counts in test/conversations/query-counts.test.ts.
  */
 import type { ChannelState, Message, MessageWindowQuery } from '@parley/protocol';
-import { toChannel, toMember, toMembership, toReadState, type ChannelRow, type MemberRow } from '../db/channels.js';
+import { toChannel, toMember, toMembership, toReadState, UNREAD_CONDITION, type ChannelRow, type MemberRow } from '../db/channels.js';
 import { messageSelect, queryMessages, toMessage } from '../db/messages.js';
 import type { Queryable } from '../db/pool.js';
 import { currentSnapshot } from './sync.js';
@@ -60,7 +60,10 @@ export async function messageWindow(
   return { messages: rows.slice(0, limit).reverse(), has_more_before: rows.length > limit, has_more_after: false };
 }
 
-/** States for a page of channels, in the given order. */
+/**
+ * States for a page of channels, in the given order. `db` is one client (a read snapshot, so that
+ * every query sees the same commits): its queries run one after another.
+ */
 export async function buildStates(db: Queryable, appId: string, viewer: string | null, channels: ChannelRow[], options: StateOptions): Promise<ChannelState[]> {
   if (channels.length === 0) return [];
   const types = channels.map((c) => c.type);
@@ -73,35 +76,34 @@ export async function buildStates(db: Queryable, appId: string, viewer: string |
   // state too); one committed before it is in this state. Taken concurrently with the reads, a
   // commit in between could be in neither.
   const cursor = options.cursor ?? (await currentSyncCursor(db));
-  const [messages, pinned, members, own, unread] = await Promise.all([
+  const messages =
     options.messageLimit > 0
-      ? db.query(
+      ? await db.query(
           `select x.* from ${list} cross join lateral (${messageSelect(`m.type = c.type and m.channel_id = c.id and m.seq > c.truncated_seq and ${VISIBLE}`, `order by m.seq desc limit ${options.messageLimit + 1}`)}) x`,
           [appId, viewer, ...listParams],
         )
-      : Promise.resolve({ rows: [] }),
-    db.query(
-      `select x.* from ${list} cross join lateral (${messageSelect(`m.type = c.type and m.channel_id = c.id and m.seq > c.truncated_seq and m.pinned_at is not null and m.deleted_at is null and (m.pin_expires_at is null or m.pin_expires_at > now())`, 'order by m.pinned_at desc limit 10')}) x`,
-      [appId, viewer, ...listParams],
-    ),
-    db.query<MemberRow>(
-      `select x.* from ${list} cross join lateral (
-         select cm.*, u.name as user_name, u.image as user_image from channel_members cm
+      : { rows: [] };
+  const pinned = await db.query(
+    `select x.* from ${list} cross join lateral (${messageSelect(`m.type = c.type and m.channel_id = c.id and m.seq > c.truncated_seq and m.pinned_at is not null and m.deleted_at is null and (m.pin_expires_at is null or m.pin_expires_at > now())`, 'order by m.pinned_at desc limit 10')}) x`,
+    [appId, viewer, ...listParams],
+  );
+  const members = await db.query<MemberRow>(
+    `select x.* from ${list} cross join lateral (
+       select cm.*, u.name as user_name, u.image as user_image from channel_members cm
+       left join users u on u.app_id = cm.app_id and u.id = cm.user_id
+       where cm.app_id = $1 and cm.type = c.type and cm.channel_id = c.id and $2::text is not distinct from $2::text
+       order by cm.created_at, cm.user_id limit ${Math.max(options.memberLimit, 0)}) x`,
+    [appId, viewer, ...listParams],
+  );
+  const own = viewer
+    ? await db.query<MemberRow>(
+        `select cm.*, u.name as user_name, u.image as user_image from channel_members cm
          left join users u on u.app_id = cm.app_id and u.id = cm.user_id
-         where cm.app_id = $1 and cm.type = c.type and cm.channel_id = c.id and $2::text is not distinct from $2::text
-         order by cm.created_at, cm.user_id limit ${Math.max(options.memberLimit, 0)}) x`,
-      [appId, viewer, ...listParams],
-    ),
-    viewer
-      ? db.query<MemberRow>(
-          `select cm.*, u.name as user_name, u.image as user_image from channel_members cm
-           left join users u on u.app_id = cm.app_id and u.id = cm.user_id
-           where cm.app_id = $1 and cm.user_id = $2 and (cm.type, cm.channel_id) in (select type, id from unnest($3::text[], $4::text[]) as c(type, id))`,
-          [appId, viewer, types, ids],
-        )
-      : Promise.resolve({ rows: [] as MemberRow[] }),
-    viewer ? unreadCounts(db, appId, viewer, types, ids) : Promise.resolve(new Map<string, UnreadCount>()),
-  ]);
+         where cm.app_id = $1 and cm.user_id = $2 and (cm.type, cm.channel_id) in (select type, id from unnest($3::text[], $4::text[]) as c(type, id))`,
+        [appId, viewer, types, ids],
+      )
+    : { rows: [] as MemberRow[] };
+  const unread = viewer ? await unreadCounts(db, appId, viewer, types, ids) : new Map<string, UnreadCount>();
 
   const byCid = <T extends { type: string; channel_id: string }>(rows: T[]) => {
     const map = new Map<string, T[]>();
@@ -145,18 +147,32 @@ export async function buildStates(db: Queryable, appId: string, viewer: string |
 
 /**
  * Unread and unread-mention counts of a user, in one statement: for the given channels, or (no
- * list) for every channel of the user that has anything after the read pointer. Mentions come
- * from one range scan over the user's flags; counts use the `messages_unread` partial index.
+ * list) for every channel of the user that has anything after the read pointer.
  */
 export async function unreadCounts(db: Queryable, appId: string, userId: string, types?: string[], ids?: string[]): Promise<Map<string, UnreadCount>> {
-  const scope = types ? 'and (cm.type, cm.channel_id) in (select type, id from unnest($3::text[], $4::text[]) as x(type, id))' : 'and cm.last_read_seq < c.last_seq';
   const result = await db.query<{ type: string; channel_id: string; last_read_seq: number; unread: number; mentions: number }>({
     name: types ? 'unread-counts-of' : 'unread-counts-all',
-    text: `with mine as (
-       select cm.type, cm.channel_id, cm.last_read_seq, greatest(cm.last_read_seq, c.truncated_seq) as from_seq
-       from channel_members cm join channels c on c.app_id = cm.app_id and c.type = cm.type and c.id = cm.channel_id
-       where cm.app_id = $1 and cm.user_id = $2 and c.deleted_at is null ${scope}
-     ), mentions as (
+    text: unreadCountsSql({ listed: types !== undefined, mentions: true }),
+    values: types ? [appId, userId, types, ids] : [appId, userId],
+  });
+  return new Map(result.rows.map((r) => [`${r.type}:${r.channel_id}`, { unread: r.unread, mentions: r.mentions, lastReadSeq: r.last_read_seq }]));
+}
+
+/**
+ * The statement behind every unread count (`unreadCounts`, and GET /v1/me's totals in me.ts): one
+ * row per channel of user $2 in app $1, `type, channel_id, last_read_seq, unread` (and `mentions`
+ * when asked), for the channels listed in $3/$4 (types, ids) or, unlisted, for every channel with
+ * anything after the read pointer. Unread is `UNREAD_CONDITION`, counted from the
+ * `messages_unread` partial index; mentions come from one range scan over the user's flags.
+ */
+export function unreadCountsSql(options: { listed: boolean; mentions: boolean }): string {
+  const scope = options.listed ? 'and (cm.type, cm.channel_id) in (select type, id from unnest($3::text[], $4::text[]) as x(type, id))' : 'and cm.last_read_seq < c.last_seq';
+  const mine = `select cm.type, cm.channel_id, cm.last_read_seq, greatest(cm.last_read_seq, c.truncated_seq) as from_seq,
+       (select count(*)::int from messages msg where ${UNREAD_CONDITION}) as unread
+     from channel_members cm join channels c on c.app_id = cm.app_id and c.type = cm.type and c.id = cm.channel_id
+     where cm.app_id = $1 and cm.user_id = $2 and c.deleted_at is null ${scope}`;
+  if (!options.mentions) return mine;
+  return `with mine as (${mine}), mentions as (
        select f.type, f.channel_id, count(*)::int as n
        from user_message_flags f
        join mine on mine.type = f.type and mine.channel_id = f.channel_id
@@ -165,15 +181,8 @@ export async function unreadCounts(db: Queryable, appId: string, userId: string,
          and msg.deleted_at is null and (msg.parent_id is null or msg.show_in_channel) and msg.user_id is distinct from $2 and msg.kind <> 'system'
        group by f.type, f.channel_id
      )
-     select mine.type, mine.channel_id, mine.last_read_seq,
-       (select count(*)::int from messages msg where msg.app_id = $1 and msg.type = mine.type and msg.channel_id = mine.channel_id
-          and msg.seq > mine.from_seq and msg.deleted_at is null and (msg.parent_id is null or msg.show_in_channel)
-          and msg.user_id is distinct from $2 and msg.kind <> 'system') as unread,
-       coalesce(mentions.n, 0) as mentions
-     from mine left join mentions on mentions.type = mine.type and mentions.channel_id = mine.channel_id`,
-    values: types ? [appId, userId, types, ids] : [appId, userId],
-  });
-  return new Map(result.rows.map((r) => [`${r.type}:${r.channel_id}`, { unread: r.unread, mentions: r.mentions, lastReadSeq: r.last_read_seq }]));
+     select mine.type, mine.channel_id, mine.last_read_seq, mine.unread, coalesce(mentions.n, 0) as mentions
+     from mine left join mentions on mentions.type = mine.type and mentions.channel_id = mine.channel_id`;
 }
 
 export interface UnreadCount {

@@ -140,13 +140,14 @@ export async function doGetOrCreateChannel(services: Services, auth: AppAuth, bo
 
 /**
  * Turns a soft-deleted channel row back into a new, empty channel (the id is taken by the row).
- * Everything up to its last seq stays truncated; its members are gone. Undefined when the row is
+ * Everything up to its last seq stays truncated; its members and bans are gone. Undefined when the row is
  * not deleted (a concurrent create won).
  */
 async function reviveDeleted(tx: pg.PoolClient, appId: string, body: CreateChannelBody, id: string, creator: string | null, distinct: boolean): Promise<ChannelRow | undefined> {
   const deleted = await tx.query('select 1 from channels where app_id = $1 and type = $2 and id = $3 and deleted_at is not null for update', [appId, body.type, id]);
   if (deleted.rowCount === 0) return undefined;
   await tx.query('delete from channel_members where app_id = $1 and type = $2 and channel_id = $3', [appId, body.type, id]);
+  await tx.query('delete from channel_bans where app_id = $1 and type = $2 and channel_id = $3', [appId, body.type, id]);
   const revived = await tx.query<ChannelRow>(
     `update channels set name = $4, image = $5, custom = $6, created_by = $7, is_distinct = $8, frozen = false,
        truncated_seq = last_seq, last_seq = last_seq + 1, last_message_at = null, member_count = 0,

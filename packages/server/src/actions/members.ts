@@ -1,6 +1,7 @@
 /** Members: add, remove, leave, roles, and the caller's own membership flags. */
 import type { AddMembersBody, Membership, UpdateMembershipBody } from '@parley/protocol';
 import type pg from 'pg';
+import { hardBanned } from '../db/bans.js';
 import { findMember, nextSeq, toChannel, toMember, toMembership, toReadState, type ChannelRow, type MemberRow } from '../db/channels.js';
 import type { Queryable } from '../db/pool.js';
 import { ApiError, notFound, permissionDenied } from '../errors.js';
@@ -79,6 +80,10 @@ export async function doAddMembers(services: Services, auth: AppAuth, type: stri
       [context.appId, type, id, body.user_ids],
     );
     const fresh = body.user_ids.filter((u) => !existing.rows.some((r) => r.user_id === u));
+    const banned = await hardBanned(tx, context.appId, type, id, fresh);
+    if (banned.length > 0) {
+      throw new ApiError('USER_BANNED', joiningSelf ? 'you are banned from this channel' : `banned from this channel: ${banned.join(', ')}`, { user_ids: banned });
+    }
     if (max !== null && current + fresh.length > max) throw new ApiError('TOO_MANY_MEMBERS', `a ${type} channel has at most ${max} members`, { max_members: max });
     const added = await insertMembers(tx, context.appId, context.channel, fresh.map((userId) => ({ userId, role: body.role ?? 'member' })));
     if (added.length > 0) await tx.query('update channels set is_distinct = false where app_id = $1 and type = $2 and id = $3', [context.appId, type, id]);
@@ -98,33 +103,41 @@ export async function doAddMembers(services: Services, auth: AppAuth, type: stri
   });
 }
 
+/**
+ * Deletes memberships and tells everyone: member.removed on the channel, and each removed user
+ * their notification.removed_from_channel (which also ends their live subscription).
+ * Returns the removed members (with names) and the members left.
+ */
+export async function deleteMembers(tx: pg.PoolClient, context: ChannelContext, events: EventBatch, auth: AppAuth, userIds: string[]) {
+  const { appId, channel } = context;
+  const removed = (
+    await tx.query<MemberRow>(
+      `with gone as (delete from channel_members where app_id = $1 and type = $2 and channel_id = $3 and user_id = any($4::text[]) returning *)
+       select g.*, u.name as user_name, u.image as user_image from gone g left join users u on u.app_id = g.app_id and u.id = g.user_id order by g.user_id`,
+      [appId, channel.type, channel.id, userIds],
+    )
+  ).rows;
+  const remaining = context.channel.member_count - removed.length;
+  if (removed.length === 0) return { removed, remaining };
+  await tx.query('update channels set member_count = $4, is_distinct = false where app_id = $1 and type = $2 and id = $3', [appId, channel.type, channel.id, remaining]);
+  for (const member of removed) {
+    await emitMemberEvent(tx, context, events, auth, 'member.removed', member, remaining);
+    await events.userEvent(tx, member.user_id, { type: 'notification.removed_from_channel', created_at: now(), cid: `${channel.type}:${channel.id}`, user: auth.user ? userRef(auth.user) : null });
+  }
+  return { removed, remaining };
+}
+
 export async function doRemoveMembers(services: Services, auth: AppAuth, type: string, id: string, userIds: string[]) {
   return writeChannel(services, auth, type, id, async (tx, context, events) => {
     const leaving = userIds.length === 1 && userIds[0] === context.userId;
     requirePermission(context, leaving ? 'leave_channel' : 'remove_members');
-    const removed = (
-      await tx.query<MemberRow>(
-        `delete from channel_members where app_id = $1 and type = $2 and channel_id = $3 and user_id = any($4::text[]) returning *`,
-        [context.appId, type, id, userIds],
-      )
-    ).rows;
+    const { removed, remaining } = await deleteMembers(tx, context, events, auth, userIds);
     const min = context.channelType.config.min_members;
-    const remaining = context.channel.member_count - removed.length;
     if (min !== null && removed.length > 0 && remaining < min && !leaving) {
       throw new ApiError('TOO_FEW_MEMBERS', `a ${type} channel needs at least ${min} members`, { min_members: min });
     }
-    await tx.query(
-      `update channels set member_count = $4, is_distinct = case when $5 then false else is_distinct end where app_id = $1 and type = $2 and id = $3`,
-      [context.appId, type, id, remaining, removed.length > 0],
-    );
-    const users = await tx.query<{ id: string; name: string | null; image: string | null }>('select id, name, image from users where app_id = $1 and id = any($2::text[])', [context.appId, removed.map((r) => r.user_id)]);
-    for (const member of removed) {
-      const user = users.rows.find((u) => u.id === member.user_id);
-      await emitMemberEvent(tx, context, events, auth, 'member.removed', { ...member, user_name: user?.name ?? null, user_image: user?.image ?? null }, remaining);
-      await events.userEvent(tx, member.user_id, { type: 'notification.removed_from_channel', created_at: now(), cid: `${type}:${id}`, user: auth.user ? userRef(auth.user) : null });
-    }
     if (removed.length > 0) {
-      const names = removed.map((m) => users.rows.find((u) => u.id === m.user_id)?.name ?? m.user_id).join(', ');
+      const names = removed.map((m) => m.user_name ?? m.user_id).join(', ');
       await appendSystemMessage(tx, context, events, leaving ? `${names} left` : `${displayName(auth.user)} removed ${names}`);
     }
     return { removed: removed.map((r) => r.user_id), member_count: remaining };

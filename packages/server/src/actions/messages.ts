@@ -2,7 +2,7 @@
 import type { Message, MessageWindowQuery, UpdateMessageBody } from '@parley/protocol';
 import type pg from 'pg';
 import { nextSeq } from '../db/channels.js';
-import { forEvent, loadMessage, type MessageRow } from '../db/messages.js';
+import { audienceOf, forEvent, loadMessage, type MessageRow } from '../db/messages.js';
 import type { Queryable } from '../db/pool.js';
 import { ApiError, notFound, permissionDenied } from '../errors.js';
 import { now, userRef, type EventBatch } from '../events/event-log.js';
@@ -21,7 +21,11 @@ async function locate(db: Queryable, appId: string, id: string): Promise<{ type:
 }
 
 async function messageRow(db: Queryable, context: ChannelContext, id: string): Promise<MessageRow> {
-  const result = await db.query<MessageRow>('select * from messages where app_id = $1 and id = $2 and seq > $3', [context.appId, id, context.channel.truncated_seq]);
+  // A shadowed message exists for its author only.
+  const result = await db.query<MessageRow>(
+    'select * from messages where app_id = $1 and id = $2 and seq > $3 and (not shadowed or user_id = $4::text)',
+    [context.appId, id, context.channel.truncated_seq, context.userId],
+  );
   const row = result.rows[0];
   if (!row) throw notFound('message');
   return row;
@@ -101,7 +105,7 @@ export async function doUpdateMessage(services: Services, auth: AppAuth, id: str
       [context.appId, id, text, renderMarkdown(text), JSON.stringify(attachments), body.custom ?? row.custom],
     );
     const message = (await loadMessage(tx, context.appId, context.userId, id))!;
-    await events.channelEvent(tx, row.type, row.channel_id, seq, { type: 'message.updated', created_at: now(), user: auth.user ? userRef(auth.user) : null, message: forEvent(message) });
+    await events.channelEvent(tx, row.type, row.channel_id, seq, { type: 'message.updated', created_at: now(), user: auth.user ? userRef(auth.user) : null, message: forEvent(message) }, audienceOf(row));
     return message;
   });
 }
@@ -144,7 +148,7 @@ export async function doDeleteMessage(services: Services, auth: AppAuth, id: str
       user: auth.user ? userRef(auth.user) : null,
       message: forEvent(tombstone),
       hard_delete: hard,
-    });
+    }, audienceOf(row));
     return tombstone;
   });
 }

@@ -1,7 +1,7 @@
 /** Pins (shared, with expiry; pin_message) and stars (private per user), plus mention and star lists. */
 import type { Message, PinBody } from '@parley/protocol';
 import { nextSeq } from '../db/channels.js';
-import { forEvent, loadMessage, queryMessages } from '../db/messages.js';
+import { audienceOf, forEvent, loadMessage, queryMessages } from '../db/messages.js';
 import { notFound, validationError } from '../errors.js';
 import { now, userRef } from '../events/event-log.js';
 import type { AppAuth } from '../http/guards.js';
@@ -23,7 +23,7 @@ export async function doPin(services: Services, auth: AppAuth, id: string, body:
       await tx.query('update messages set pinned_at = null, pinned_by = null, pin_expires_at = null, updated_at = now() where app_id = $1 and id = $2', [context.appId, id]);
     }
     const message = (await loadMessage(tx, context.appId, context.userId, id))!;
-    await events.channelEvent(tx, row.type, row.channel_id, seq, { type: 'message.updated', created_at: now(), user: auth.user ? userRef(auth.user) : null, message: forEvent(message) });
+    await events.channelEvent(tx, row.type, row.channel_id, seq, { type: 'message.updated', created_at: now(), user: auth.user ? userRef(auth.user) : null, message: forEvent(message) }, audienceOf(row));
     return message;
   });
 }

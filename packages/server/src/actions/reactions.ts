@@ -2,7 +2,7 @@
 import type { ReactionBody } from '@parley/protocol';
 import type pg from 'pg';
 import { nextSeq } from '../db/channels.js';
-import { forEvent, loadMessage, toReaction } from '../db/messages.js';
+import { audienceOf, forEvent, loadMessage, toReaction } from '../db/messages.js';
 import { notFound, permissionDenied } from '../errors.js';
 import { now, userRef } from '../events/event-log.js';
 import type { AppAuth } from '../http/guards.js';
@@ -54,7 +54,7 @@ export async function doAddReaction(services: Services, auth: AppAuth, messageId
     const own = await userReactions(tx, context.appId, messageId, userId);
     const reaction = own.find((r) => r.type === body.type)!;
     const type = upsert.rows[0]!.inserted && replaced === 0 ? 'reaction.new' : 'reaction.updated';
-    await events.channelEvent(tx, row.type, row.channel_id, seq, { type, created_at: now(), user: userRef(auth.user!), message: forEvent(message), reaction, user_reactions: own });
+    await events.channelEvent(tx, row.type, row.channel_id, seq, { type, created_at: now(), user: userRef(auth.user!), message: forEvent(message), reaction, user_reactions: own }, audienceOf(row));
     return { message, reaction };
   });
 }
@@ -83,7 +83,7 @@ export async function doDeleteReaction(services: Services, auth: AppAuth, messag
       message: forEvent(message),
       reaction,
       user_reactions: await userReactions(tx, context.appId, messageId, userId),
-    });
+    }, audienceOf(row));
     return { message, reaction };
   });
 }

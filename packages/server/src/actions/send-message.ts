@@ -153,8 +153,10 @@ export async function doSendMessage(services: Services, auth: AppAuth, type: str
       }
       const quoted = await loadParent(tx, context, body.quoted_message_id, 'quoted_message_id');
       if (quoted && !config.quotes) throw permissionDenied('quotes are disabled for this channel type');
-      const mentions = await resolveMentions(tx, context, text, body.mentioned_user_ids);
-      return insertMessage(tx, context, events, { userId, body, text, clientMsgId, hash, parent, quoted, mentions, sender: { name: auth.user?.name ?? null, image: auth.user?.image ?? null } });
+      // A shadow-banned sender's message mentions nobody: no one else will ever see it.
+      const shadowed = context.membership?.shadow_banned === true;
+      const mentions = shadowed ? [] : await resolveMentions(tx, context, text, body.mentioned_user_ids);
+      return insertMessage(tx, context, events, { userId, body, text, clientMsgId, hash, parent, quoted, mentions, shadowed, sender: { name: auth.user?.name ?? null, image: auth.user?.image ?? null } });
     });
   } catch (error) {
     // Retries are checked only when something stops the write, so a first send pays nothing for
@@ -178,6 +180,8 @@ interface NewMessage {
   parent: ParentRow | null;
   quoted: ParentRow | null;
   mentions: UserRefRow[];
+  /** Sent under a shadow ban: stored, visible to the sender only, nobody notified. */
+  shadowed: boolean;
   /** The author's name and image when not a member (an app admin posting): from the auth cache. */
   sender: { name: string | null; image: string | null };
 }
@@ -191,6 +195,8 @@ async function insertMessage(tx: pg.PoolClient, context: ChannelContext, events:
   const { appId, channel } = context;
   const id = uuidv7();
   const inChannel = !m.parent || m.body.show_in_channel === true;
+  // What others see of it: a shadowed message moves no channel, unhides nothing, notifies nobody.
+  const public_ = inChannel && !m.shadowed;
   const html = renderMarkdown(m.text);
   const attachments = m.body.attachments ?? [];
   const custom = m.body.custom ?? {};
@@ -205,8 +211,8 @@ async function insertMessage(tx: pg.PoolClient, context: ChannelContext, events:
              last_message_at = case when $6 then (select at from t) else last_message_at end
            where app_id = $1 and type = $2 and id = $3 returning last_seq),
      msg as (insert into messages (app_id, id, type, channel_id, seq, user_id, kind, text, html, attachments, custom, parent_id,
-               show_in_channel, quoted_message_id, mentioned_user_ids, silent, client_msg_id, request_hash, created_at, updated_at)
-             select $1, $4, $2, $3, s.last_seq, $5, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, t.at, t.at from s, t
+               show_in_channel, quoted_message_id, mentioned_user_ids, silent, client_msg_id, request_hash, shadowed, created_at, updated_at)
+             select $1, $4, $2, $3, s.last_seq, $5, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, t.at, t.at from s, t
              on conflict (app_id, user_id, client_msg_id) where client_msg_id is not null do nothing
              returning seq),
      mem as (update channel_members set
@@ -221,9 +227,9 @@ async function insertMessage(tx: pg.PoolClient, context: ChannelContext, events:
                on conflict (app_id, user_id, message_id) do update set mentioned = true returning 1)
      select (select seq from msg) as seq, (select at from t) as at,
        (select coalesce(array_agg(user_id), '{}') from channel_members where app_id = $1 and type = $2 and channel_id = $3 and user_id <> $5 and $6) as notify`,
-    values: [appId, channel.type, channel.id, id, m.userId, inChannel, m.parent ? 'reply' : 'regular', m.text, html,
+    values: [appId, channel.type, channel.id, id, m.userId, public_, m.parent ? 'reply' : 'regular', m.text, html,
       JSON.stringify(attachments), custom, m.parent?.id ?? null, m.parent ? m.body.show_in_channel === true : false,
-      m.body.quoted_message_id ?? null, mentionIds, m.body.silent === true, m.clientMsgId, m.hash],
+      m.body.quoted_message_id ?? null, mentionIds, m.body.silent === true, m.clientMsgId, m.hash, m.shadowed],
   });
   const { seq, at, notify } = written.rows[0]!;
   // The key was used already (a retry): nothing was inserted; roll back the seq and replay.
@@ -234,7 +240,7 @@ async function insertMessage(tx: pg.PoolClient, context: ChannelContext, events:
     app_id: appId, id, type: channel.type, channel_id: channel.id, seq, user_id: m.userId, kind: m.parent ? 'reply' : 'regular',
     text: m.text, html, attachments, custom, parent_id: m.parent?.id ?? null, show_in_channel: m.parent ? m.body.show_in_channel === true : false,
     quoted_message_id: quoted?.id ?? null, mentioned_user_ids: mentionIds, reply_count: 0, thread_participants: [], last_reply_at: null,
-    reaction_counts: {}, reaction_scores: {}, pinned_at: null, pinned_by: null, pin_expires_at: null, silent: m.body.silent === true,
+    reaction_counts: {}, reaction_scores: {}, pinned_at: null, pinned_by: null, pin_expires_at: null, silent: m.body.silent === true, shadowed: m.shadowed,
     client_msg_id: m.clientMsgId, request_hash: m.hash, created_at: at, updated_at: at, edited_at: null, deleted_at: null,
     user_name: sender?.user_name ?? null, user_image: sender?.user_image ?? null, user_exists: true,
     quoted: quoted
@@ -247,8 +253,8 @@ async function insertMessage(tx: pg.PoolClient, context: ChannelContext, events:
   };
   const message = toMessage(row);
   const actor = userRef(message.user);
-  await events.channelEvent(tx, channel.type, channel.id, seq, { type: 'message.new', created_at: now(), user: actor, message: forEvent(message) });
-  if (m.parent) {
+  await events.channelEvent(tx, channel.type, channel.id, seq, { type: 'message.new', created_at: now(), user: actor, message: forEvent(message) }, m.shadowed ? m.userId : null);
+  if (m.parent && !m.shadowed) {
     const parentSeq = await nextSeq(tx, appId, channel.type, channel.id);
     await tx.query(
       `update messages set reply_count = reply_count + 1, last_reply_at = $3,

@@ -46,7 +46,7 @@ export async function doSync(services: Services, auth: AppAuth, body: { cids?: s
        and not pg_visible_in_snapshot(e.txid, $4::pg_snapshot) and pg_visible_in_snapshot(e.txid, $5::pg_snapshot)
        and e.event_id > $6
        and (e.target_user_id = $7
-         or (e.target_user_id is null and exists (
+         or (e.target_user_id is null and (e.visible_to is null or e.visible_to = $7) and exists (
                select 1 from channel_members cm where cm.app_id = e.app_id and cm.type = e.type and cm.channel_id = e.channel_id
                  and cm.user_id = $7 and e.created_at >= cm.created_at)
              and ($8::text[] is null or (e.type || ':' || e.channel_id) = any($8::text[]))))

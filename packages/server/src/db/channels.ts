@@ -1,4 +1,5 @@
 import type { Channel, Member, Membership, ReadState } from '@parley/protocol';
+import { ACTIVE_BAN } from './bans.js';
 import type { Queryable } from './pool.js';
 
 export interface ChannelRow {
@@ -37,6 +38,8 @@ export interface MemberRow {
   banned: boolean;
   created_at: Date;
   updated_at: Date;
+  /** Under an active shadow ban (read with the caller's own membership only; never shown). */
+  shadow_banned?: boolean;
   user_name?: string | null;
   user_image?: string | null;
 }
@@ -125,10 +128,11 @@ export async function nextSeq(db: Queryable, appId: string, type: string, id: st
   return result.rows[0]!.last_seq;
 }
 
-/** Counted unread: after the pointer, not mine, not deleted, not thread-only, not truncated. */
+/** Counted unread: after the pointer, not mine, not deleted, not thread-only, not truncated, not shadowed. */
 export const UNREAD_CONDITION = `msg.app_id = cm.app_id and msg.type = cm.type and msg.channel_id = cm.channel_id
   and msg.seq > greatest(cm.last_read_seq, c.truncated_seq) and msg.deleted_at is null
-  and (msg.parent_id is null or msg.show_in_channel) and msg.user_id is distinct from cm.user_id and msg.kind <> 'system'`;
+  and (msg.parent_id is null or msg.show_in_channel) and msg.user_id is distinct from cm.user_id and msg.kind <> 'system'
+  and not msg.shadowed`;
 
 const MEMBER_FIELDS = [
   'role', 'last_read_seq', 'last_read_at', 'last_delivered_seq', 'starred', 'archived', 'hidden', 'muted_until',
@@ -136,8 +140,8 @@ const MEMBER_FIELDS = [
 ] as const;
 
 /**
- * The channel and the caller's membership (with their name and image) in one round trip: every
- * channel action starts with it.
+ * The channel, the caller's membership (with their name and image) and any ban of theirs in force,
+ * in one round trip: every channel action starts with it.
  */
 export async function findChannelWithMember(
   db: Queryable,
@@ -145,12 +149,14 @@ export async function findChannelWithMember(
   type: string,
   id: string,
   userId: string | null,
-): Promise<{ channel: ChannelRow; membership: MemberRow | null } | undefined> {
+): Promise<{ channel: ChannelRow; membership: MemberRow | null; ban: 'hard' | 'shadow' | null } | undefined> {
   const result = await db.query<ChannelRow & Record<string, unknown>>({
     name: 'channel-with-member',
     text: `select ${CHANNEL_COLUMNS.split(', ').map((c) => 'c.' + c).join(', ')},
        m.user_id as m_user_id, u.name as m_user_name, u.image as m_user_image,
-       ${MEMBER_FIELDS.map((f) => `m.${f} as m_${f}`).join(', ')}
+       ${MEMBER_FIELDS.map((f) => `m.${f} as m_${f}`).join(', ')},
+       (select case when b.shadow then 'shadow' else 'hard' end from channel_bans b where b.app_id = c.app_id and b.type = c.type
+         and b.channel_id = c.id and b.user_id = $4 and ${ACTIVE_BAN}) as ban
      from channels c
      left join channel_members m on m.app_id = c.app_id and m.type = c.type and m.channel_id = c.id and m.user_id = $4
      left join users u on u.app_id = m.app_id and u.id = m.user_id
@@ -160,7 +166,8 @@ export async function findChannelWithMember(
   const row = result.rows[0];
   if (!row) return undefined;
   const channel = Object.fromEntries(CHANNEL_COLUMNS.split(', ').map((c) => [c, row[c]])) as unknown as ChannelRow;
-  if (row.m_user_id === null) return { channel, membership: null };
+  const ban = row.ban as 'hard' | 'shadow' | null;
+  if (row.m_user_id === null) return { channel, membership: null, ban };
   const membership = {
     app_id: appId,
     type,
@@ -169,6 +176,7 @@ export async function findChannelWithMember(
     user_name: row.m_user_name as string | null,
     user_image: row.m_user_image as string | null,
     ...Object.fromEntries(MEMBER_FIELDS.map((f) => [f, row[`m_${f}`]])),
+    shadow_banned: ban === 'shadow',
   } as MemberRow;
-  return { channel, membership };
+  return { channel, membership, ban };
 }

@@ -30,6 +30,8 @@ export interface MessageRow {
   pinned_by: string | null;
   pin_expires_at: Date | null;
   silent: boolean;
+  /** Sent under a shadow ban: only its author sees it (and its events). */
+  shadowed: boolean;
   client_msg_id: string | null;
   request_hash: string | null;
   created_at: Date;
@@ -92,7 +94,7 @@ const REACTION_JSON = `json_build_object('message_id', r.message_id, 'user_id', 
   'kind', r.kind, 'score', r.score, 'created_at', r.created_at, 'updated_at', r.updated_at)`;
 
 /**
- * Selects messages as seen by `viewer` ($2). `where` may use `m.` columns and parameters from $3 on;
+ * Selects messages as seen by `viewer` ($2): shadowed messages only by their author. `where` may use `m.` columns and parameters from $3 on;
  * `$1` is the app id.
  */
 export function messageSelect(where: string, tail = ''): string {
@@ -117,7 +119,7 @@ export function messageSelect(where: string, tail = ''): string {
   left join users u on u.app_id = m.app_id and u.id = m.user_id
   left join messages q on q.app_id = m.app_id and q.id = m.quoted_message_id
   left join users qu on qu.app_id = q.app_id and qu.id = q.user_id
-  where m.app_id = $1 and ${where} ${tail}`;
+  where m.app_id = $1 and (not m.shadowed or m.user_id = $2::text) and ${where} ${tail}`;
 }
 
 /** The public message. A deleted message is a tombstone: no text, html, attachments or custom. */
@@ -179,6 +181,11 @@ export async function queryMessages(db: Queryable, appId: string, viewer: string
 
 export async function loadMessage(db: Queryable, appId: string, viewer: string | null, id: string): Promise<Message | undefined> {
   return (await queryMessages(db, appId, viewer, 'm.id = $3', [id]))[0];
+}
+
+/** Who may see the events of a message: its author alone when it is shadowed, else everyone (null). */
+export function audienceOf(row: Pick<MessageRow, 'shadowed' | 'user_id'>): string | null {
+  return row.shadowed ? row.user_id : null;
 }
 
 /** Neutral copy for events: `own_reactions` differ per recipient, so events carry none. */

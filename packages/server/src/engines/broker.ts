@@ -62,6 +62,8 @@ export interface BrokerMessage {
    * tell its own publications from other nodes'. Never shown to clients (they get `event`).
    */
   origin?: string;
+  /** Only this user may see the event (a shadowed message's events); others skip its offset. */
+  visibleTo?: string;
 }
 
 export interface BrokerOptions {
@@ -114,10 +116,6 @@ export class LocalSubscribers {
     return { first, remove };
   }
 
-  has(topic: string): boolean {
-    return this.byTopic.has(topic);
-  }
-
   topics(): string[] {
     return [...this.byTopic.keys()];
   }
@@ -134,6 +132,23 @@ export class LocalSubscribers {
         this.failed(topic, error);
       }
     }
+  }
+
+  /**
+   * Delivers a payload received from the transport (an `encodeEnvelope` string, from another
+   * node) to the topic's handlers: nothing to do when the topic has none here; a payload that is
+   * not a broker message is logged (with `engine`) and dropped.
+   */
+  deliverReceived(topic: string, payload: string, engine: string): void {
+    if (!this.byTopic.has(topic)) return;
+    let message: BrokerMessage;
+    try {
+      message = decodeEnvelope(payload);
+    } catch (error) {
+      this.log?.warn({ err: error, topic, engine }, 'broker received a malformed message; dropped');
+      return;
+    }
+    this.deliver(topic, message);
   }
 
   clear(): void {

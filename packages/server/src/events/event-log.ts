@@ -18,11 +18,21 @@ export class EventBatch {
   readonly pending: Pending[] = [];
   constructor(readonly appId: string) {}
 
-  /** A channel event with its seq: stored in the log and published to the channel's watchers. */
-  async channelEvent(db: Queryable, type: string, channelId: string, seq: number, event: ParleyEvent): Promise<ParleyEvent> {
+  /**
+   * A channel event with its seq: stored in the log and published to the channel's watchers.
+   * `visibleTo` limits it to one user (events of a shadowed message: its author); the others'
+   * streams skip that seq.
+   */
+  async channelEvent(db: Queryable, type: string, channelId: string, seq: number, event: ParleyEvent, visibleTo: string | null = null): Promise<ParleyEvent> {
     const full: ParleyEvent = { ...event, cid: `${type}:${channelId}`, seq };
-    await db.query({ name: 'event-insert', text: 'insert into events (app_id, type, channel_id, seq, event) values ($1, $2, $3, $4, $5)', values: [this.appId, type, channelId, seq, full] });
-    this.pending.push({ topic: channelTopic(this.appId, type, channelId), message: { appId: this.appId, event: full, offset: seq } });
+    await db.query({
+      name: 'event-insert',
+      text: 'insert into events (app_id, type, channel_id, seq, event, visible_to) values ($1, $2, $3, $4, $5, $6)',
+      values: [this.appId, type, channelId, seq, full, visibleTo],
+    });
+    const message: BrokerMessage = { appId: this.appId, event: full, offset: seq };
+    if (visibleTo) message.visibleTo = visibleTo;
+    this.pending.push({ topic: channelTopic(this.appId, type, channelId), message });
     return full;
   }
 

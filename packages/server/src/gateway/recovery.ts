@@ -31,11 +31,21 @@ interface Range {
   id: string;
 }
 
+/** A publication as the log holds it: `visibleTo` names its only reader (a shadowed message's author). */
+export type StreamEntry = Publication & { visibleTo?: string };
+
+/** What `viewer` may see of `entries`, as publications for the wire. */
+export function visibleFor(entries: StreamEntry[], viewer: string | null): Publication[] {
+  const out: Publication[] = [];
+  for (const { visibleTo, ...publication } of entries) if (!visibleTo || visibleTo === viewer) out.push(publication);
+  return out;
+}
+
 /** Channel events with `after < seq <= upto`, ascending, at most `limit`, redacted like /v1/sync. */
-export async function readStream(services: Services, channel: Range, after: number, upto: number, limit: number): Promise<Publication[]> {
+export async function readStream(services: Services, channel: Range, after: number, upto: number, limit: number): Promise<StreamEntry[]> {
   if (upto <= after || limit <= 0) return [];
-  const result = await services.pool.query<{ seq: number; event: ParleyEvent }>(
-    `select seq, event from events
+  const result = await services.pool.query<LogRow>(
+    `select seq, event, visible_to from events
      where app_id = $1 and type = $2 and channel_id = $3 and target_user_id is null and seq > $4 and seq <= $5
      order by seq limit $6`,
     [channel.appId, channel.type, channel.id, after, upto, limit],
@@ -44,10 +54,10 @@ export async function readStream(services: Services, channel: Range, after: numb
 }
 
 /** Channel events with `seq < before`, newest first, at most `limit`. */
-async function readStreamBackwards(services: Services, channel: Range, before: number, limit: number): Promise<Publication[]> {
+async function readStreamBackwards(services: Services, channel: Range, before: number, limit: number): Promise<StreamEntry[]> {
   if (before <= 1 || limit <= 0) return [];
-  const result = await services.pool.query<{ seq: number; event: ParleyEvent }>(
-    `select seq, event from events
+  const result = await services.pool.query<LogRow>(
+    `select seq, event, visible_to from events
      where app_id = $1 and type = $2 and channel_id = $3 and target_user_id is null and seq > 0 and seq < $4
      order by seq desc limit $5`,
     [channel.appId, channel.type, channel.id, before, limit],
@@ -55,9 +65,11 @@ async function readStreamBackwards(services: Services, channel: Range, before: n
   return toPublications(services, channel.appId, result.rows);
 }
 
-async function toPublications(services: Services, appId: string, rows: Array<{ seq: number; event: ParleyEvent }>): Promise<Publication[]> {
+type LogRow = { seq: number; event: ParleyEvent; visible_to: string | null };
+
+async function toPublications(services: Services, appId: string, rows: LogRow[]): Promise<StreamEntry[]> {
   const events = await redactDeleted(services, appId, rows.map((r) => r.event));
-  return rows.map((row, i) => ({ data: events[i], offset: row.seq }));
+  return rows.map((row, i) => (row.visible_to ? { data: events[i], offset: row.seq, visibleTo: row.visible_to } : { data: events[i], offset: row.seq }));
 }
 
 export interface Recovery {
@@ -71,7 +83,7 @@ export interface Recovery {
  * none), the gap is within the window, and the log still holds every event of it (retention
  * pruning, or a log written before recovery existed, leaves holes).
  */
-export async function recover(services: Services, appId: string, channel: ChannelRow, from: Partial<StreamPosition>): Promise<Recovery> {
+export async function recover(services: Services, appId: string, channel: ChannelRow, from: Partial<StreamPosition>, viewer: string | null): Promise<Recovery> {
   const failed: Recovery = { recovered: false, publications: [] };
   const top = channel.last_seq;
   const offset = from.offset ?? 0;
@@ -79,7 +91,7 @@ export async function recover(services: Services, appId: string, channel: Channe
   if (offset > top || top - offset > RECOVERY_WINDOW) return failed;
   const publications = await readStream(services, { appId, type: channel.type, id: channel.id }, offset, top, RECOVERY_WINDOW);
   if (publications.length !== top - offset) return failed;
-  return { recovered: true, publications };
+  return { recovered: true, publications: visibleFor(publications, viewer) };
 }
 
 export class UnrecoverablePosition extends Error {}
@@ -95,15 +107,21 @@ export interface HistoryResult {
  * publications after it (or before it, newest first, with `reverse`); a `since` from another
  * epoch throws UnrecoverablePosition. A negative limit means "as many as allowed" (the window).
  */
-export async function history(services: Services, appId: string, channel: ChannelRow, request: { limit?: number; since?: Partial<StreamPosition>; reverse?: boolean }): Promise<HistoryResult> {
+export async function history(
+  services: Services,
+  appId: string,
+  channel: ChannelRow,
+  request: { limit?: number; since?: Partial<StreamPosition>; reverse?: boolean },
+  viewer: string | null,
+): Promise<HistoryResult> {
   const position = positionOf(channel);
   const range = { appId, type: channel.type, id: channel.id };
   const requested = request.limit ?? 0;
   const limit = requested < 0 ? RECOVERY_WINDOW : Math.min(requested, RECOVERY_WINDOW);
   const since = request.since;
   if (since?.epoch && since.epoch !== position.epoch) throw new UnrecoverablePosition();
-  let publications: Publication[];
+  let publications: StreamEntry[];
   if (request.reverse) publications = await readStreamBackwards(services, range, since?.offset !== undefined ? since.offset : position.offset + 1, limit);
   else publications = await readStream(services, range, since?.offset ?? 0, position.offset, limit);
-  return { publications, epoch: position.epoch, offset: position.offset };
+  return { publications: visibleFor(publications, viewer), epoch: position.epoch, offset: position.offset };
 }

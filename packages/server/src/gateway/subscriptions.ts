@@ -166,6 +166,8 @@ export class ChannelSubscription {
       return;
     }
     this.position = offset;
+    // Another user's shadowed message (or its events): the offset passes, nothing is shown.
+    if (message.visibleTo && message.visibleTo !== this.connection.userId) return;
     this.connection.push({ channel: this.name, pub: { data: event, offset } });
     if (event.type === 'channel.deleted') this.end(Unsubscribes.channelDeleted);
   }
@@ -193,7 +195,7 @@ export class ChannelSubscription {
     let failed: boolean;
     try {
       const publications = await readStream(connection.services, { appId: connection.appId, ...this.channel }, this.position, upto, RECOVERY_WINDOW);
-      for (const p of publications) this.receive({ appId: connection.appId, event: p.data as BrokerMessage['event'], offset: p.offset });
+      for (const p of publications) this.receive({ appId: connection.appId, event: p.data as BrokerMessage['event'], offset: p.offset, visibleTo: p.visibleTo });
       // The log holds every committed event: a gap it cannot close (pruned) or a catch-up longer
       // than the window ends the subscription; the client resubscribes and recovers (or reloads).
       failed = upto === Number.MAX_SAFE_INTEGER ? publications.length === RECOVERY_WINDOW : this.state === 'live' && this.position < upto;
@@ -319,7 +321,7 @@ export async function subscribe(connection: Connection, id: number, body: Subscr
     const position = positionOf(context.channel);
     const result: SubscribeResult = { recoverable: true, positioned: true, epoch: position.epoch, offset: position.offset };
     if (body.recover) {
-      const recovery = await recover(connection.services, connection.appId, context.channel, { offset: body.offset, epoch: body.epoch });
+      const recovery = await recover(connection.services, connection.appId, context.channel, { offset: body.offset, epoch: body.epoch }, connection.userId);
       if (!recovery.recovered && ((body.flag ?? 0) & REJECT_UNRECOVERED) !== 0) {
         subscription.end(null);
         connection.replyError(id, Errors.unrecoverablePosition);
@@ -361,7 +363,7 @@ export async function channelHistory(connection: Connection, id: number, body: H
   const context = await readableChannel(connection, id, body.channel);
   if (!context) return;
   try {
-    connection.reply(id, { history: await history(connection.services, connection.appId, context.channel, body) });
+    connection.reply(id, { history: await history(connection.services, connection.appId, context.channel, body, connection.userId) });
   } catch (error) {
     if (!(error instanceof UnrecoverablePosition)) throw error;
     connection.replyError(id, Errors.unrecoverablePosition);

@@ -10,6 +10,7 @@ import { registerAppSettingsRoutes } from './routes/app-settings.js';
 import { registerAppRoutes } from './routes/apps.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerUserRoutes } from './routes/users.js';
+import { registerBanRoutes } from './routes/bans.js';
 import { registerChannelRoutes } from './routes/channels.js';
 import { registerMessageRoutes } from './routes/messages.js';
 import { registerMeRoutes } from './routes/me.js';
@@ -66,6 +67,7 @@ export async function buildHttpApp(services: Services): Promise<FastifyInstance>
   registerAppSettingsRoutes(app, services);
   registerUserRoutes(app, services);
   registerChannelRoutes(app, services);
+  registerBanRoutes(app, services);
   registerMessageRoutes(app, services);
   registerMeRoutes(app, services);
   registerRealtimeRoutes(app);

@@ -1,0 +1,154 @@
+/** Channel bans over REST: hard bans keep a user out; shadow bans hide what they send from everyone else. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ch, expectError, SERVER, sleep, startWorld, texts, type Api, type World } from './channel-helpers.js';
+
+let w: World;
+let api: Api;
+beforeAll(async () => {
+  w = await startWorld({ owner: 'Owner', mod: 'Mod', member: 'Member', other: 'Other', troll: 'Troll', admin: 'Admin', stranger: 'Stranger' });
+  api = w.api;
+  await w.app.upsertUsers([{ id: 'admin', name: 'Admin', role: 'admin' }]);
+});
+afterAll(() => w.t.close());
+
+let counter = 0;
+/** A team channel of owner, mod (moderator), member, other and troll. */
+async function room(type = 'team'): Promise<string> {
+  const cid = (await api.create('owner', { type, id: `room-${++counter}`, members: ['mod', 'member', 'other', 'troll'] })).channel.cid;
+  await api.ok(SERVER, 'PATCH', `${ch(cid)}/members/mod`, { role: 'moderator' });
+  return cid;
+}
+const ban = (as: string, cid: string, body: Record<string, unknown>) => api.req(as, 'POST', `${ch(cid)}/bans`, body);
+const messageTexts = async (as: string, cid: string) => texts((await api.ok(as, 'GET', `${ch(cid)}/messages?limit=200`)).messages.filter((m: any) => m.type !== 'system'));
+
+describe('hard ban', () => {
+  it('removes the user, hides the channel from them and keeps them out until lifted', async () => {
+    const cid = await room();
+    await api.send('troll', cid, 'before the ban');
+    const since = (await api.sync('troll')).cursor;
+    const membersSince = (await api.sync('member')).cursor;
+
+    const res = await ban('mod', cid, { user_id: 'troll', reason: 'spam' });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(res.body.ban).toMatchObject({ cid, user: { id: 'troll', name: 'Troll' }, shadow: false, reason: 'spam', banned_by: 'mod', expires_at: null });
+
+    const state = await api.state('member', cid, 'member_limit=50');
+    expect(state.members.map((m: any) => m.user_id)).not.toContain('troll');
+    expect(state.member_count).toBe(4);
+    // Gone for them: reads, writes, the channel list.
+    expectError(await api.req('troll', 'GET', ch(cid)), 404, 'NOT_FOUND');
+    expectError(await api.req('troll', 'POST', `${ch(cid)}/messages`, { text: 'still here?' }), 404, 'NOT_FOUND');
+    expect(await api.queryIds('troll', { type: 'team' })).not.toContain(cid.split(':')[1]);
+    // Others get user.banned then member.removed in seq order; troll is told on their own stream.
+    const seen = (await api.syncAll('member', membersSince)).events.filter((e) => e.cid === cid).map((e) => e.type);
+    expect(seen).toEqual(['user.banned', 'member.removed']);
+    const told = (await api.syncAll('troll', since)).events.map((e) => e.type);
+    expect(told).toEqual(expect.arrayContaining(['user.banned', 'notification.removed_from_channel']));
+    const banned = (await api.syncAll('troll', since)).events.find((e) => e.type === 'user.banned');
+    expect(banned).toMatchObject({ cid, user: { id: 'mod' }, target_user: { id: 'troll' }, reason: 'spam' });
+
+    expectError(await api.req('owner', 'POST', `${ch(cid)}/members`, { user_ids: ['troll'] }), 403, 'USER_BANNED');
+    const lifted = await api.req('mod', 'DELETE', `${ch(cid)}/bans/troll`);
+    expect(lifted.status, JSON.stringify(lifted.body)).toBe(200);
+    expectError(await api.req('troll', 'GET', ch(cid)), 404, 'NOT_FOUND');
+    await api.addMembers('owner', cid, ['troll']);
+    expect((await api.state('troll', cid)).membership.user_id).toBe('troll');
+  });
+
+  it('keeps a non-member out of a channel anyone may read and join', async () => {
+    const cid = (await api.create('admin', { type: 'livestream', id: `live-${++counter}` })).channel.cid;
+    expect((await api.req('stranger', 'GET', ch(cid))).status).toBe(200);
+    expect((await ban('admin', cid, { user_id: 'stranger' })).status).toBe(201);
+    expectError(await api.req('stranger', 'GET', ch(cid)), 404, 'NOT_FOUND');
+    expectError(await api.req('stranger', 'POST', `${ch(cid)}/members`, { user_ids: ['stranger'] }), 404, 'NOT_FOUND');
+  });
+
+  it('a timed ban lifts by itself', async () => {
+    const cid = await room();
+    expect((await ban('mod', cid, { user_id: 'troll', timeout: 1 })).body.ban.expires_at).not.toBeNull();
+    expectError(await api.req('owner', 'POST', `${ch(cid)}/members`, { user_ids: ['troll'] }), 403, 'USER_BANNED');
+    await sleep(1_100);
+    await api.addMembers('owner', cid, ['troll']);
+    expect((await api.ok('mod', 'GET', `${ch(cid)}/bans`)).bans).toEqual([]);
+    expectError(await api.req('mod', 'DELETE', `${ch(cid)}/bans/troll`), 404, 'NOT_FOUND');
+  });
+
+  it('who may ban whom', async () => {
+    const cid = await room();
+    expectError(await ban('member', cid, { user_id: 'troll' }), 403, 'PERMISSION_DENIED');
+    expectError(await ban('stranger', cid, { user_id: 'troll' }), 404, 'NOT_FOUND');
+    expectError(await ban('mod', cid, { user_id: 'mod' }), 400, 'VALIDATION_ERROR');
+    expectError(await ban('mod', cid, { user_id: 'owner' }), 403, 'PERMISSION_DENIED');
+    expectError(await ban('mod', cid, { user_id: 'nobody-at-all' }), 404, 'NOT_FOUND');
+    expectError(await ban('mod', cid, { user_id: 'troll', role: 'x' }), 400, 'VALIDATION_ERROR');
+    expectError(await ban('mod', cid, { user_id: 'troll', timeout: 0 }), 400, 'VALIDATION_ERROR');
+    // The app answers for owners.
+    expect((await ban('admin', cid, { user_id: 'owner' })).status).toBe(201);
+    expectError(await api.req('owner', 'GET', ch(cid)), 404, 'NOT_FOUND');
+  });
+
+  it('lists bans in force, a page at a time', async () => {
+    const cid = await room();
+    for (const user of ['troll', 'other', 'member']) expect((await ban('mod', cid, { user_id: user, shadow: user === 'other' })).status).toBe(201);
+    const first = await api.ok('mod', 'GET', `${ch(cid)}/bans?limit=2`);
+    expect(first.bans.map((b: any) => [b.user.id, b.shadow])).toEqual([['member', false], ['other', true]]);
+    const second = await api.ok('mod', 'GET', `${ch(cid)}/bans?limit=2&next=${first.next}`);
+    expect(second.bans.map((b: any) => b.user.id)).toEqual(['troll']);
+    expect(second.next).toBeNull();
+    expectError(await api.req('mod', 'GET', `${ch(cid)}/bans?next=garbage`), 400, 'VALIDATION_ERROR');
+  });
+});
+
+describe('shadow ban', () => {
+  it("hides the user's new messages from everyone but them, and they cannot tell", async () => {
+    const cid = await room();
+    await api.send('troll', cid, 'visible');
+    const memberSince = (await api.sync('member')).cursor;
+    const trollSince = (await api.sync('troll')).cursor;
+    const before = await api.state('member', cid);
+    const unreadBefore = (await api.unread('member')).total_unread_count;
+
+    expect((await ban('mod', cid, { user_id: 'troll', shadow: true })).status).toBe(201);
+    const hidden = await api.send('troll', cid, 'shadowed @member');
+    expect(hidden.text).toBe('shadowed @member');
+    await api.send('other', cid, 'after');
+
+    // The troll sees their message as sent, and nothing about a ban.
+    expect(await messageTexts('troll', cid)).toEqual(['visible', 'shadowed @member', 'after']);
+    const own = await api.state('troll', cid);
+    expect(own.membership.banned).toBe(false);
+    expect((await api.ok('troll', 'GET', `/v1/messages/${hidden.id}`)).message.id).toBe(hidden.id);
+    expect((await api.syncAll('troll', trollSince)).events.map((e) => e.message?.text).filter(Boolean)).toEqual(['shadowed @member', 'after']);
+
+    // Everyone else: not in history, state, by id, in sync, in unread counts or mentions.
+    for (const as of ['member', 'mod', 'owner', SERVER]) expect(await messageTexts(as, cid), as).toEqual(['visible', 'after']);
+    expectError(await api.req('member', 'GET', `/v1/messages/${hidden.id}`), 404, 'NOT_FOUND');
+    expectError(await api.req('member', 'POST', `/v1/messages/${hidden.id}/reactions`, { type: 'like' }), 404, 'NOT_FOUND');
+    const synced = (await api.syncAll('member', memberSince)).events;
+    expect(synced.some((e) => e.message?.id === hidden.id)).toBe(false);
+    expect((await api.unread('member')).total_unread_count).toBe(unreadBefore + 1);
+    expect((await api.ok('member', 'GET', '/v1/me/mentions')).messages).not.toContainEqual(expect.objectContaining({ id: hidden.id }));
+    expect((await api.state('member', cid)).channel.last_message_at >= before.channel.last_message_at).toBe(true);
+
+    // What the troll does to their hidden message stays hidden too.
+    await api.ok('troll', 'POST', `/v1/messages/${hidden.id}/reactions`, { type: 'like' });
+    await api.ok('troll', 'PATCH', `/v1/messages/${hidden.id}`, { text: 'edited in the dark' });
+    expect((await api.syncAll('member', memberSince)).events.some((e) => e.message?.id === hidden.id)).toBe(false);
+
+    // Lifting it shows what comes next, not what was hidden.
+    expect((await api.req('mod', 'DELETE', `${ch(cid)}/bans/troll`)).status).toBe(200);
+    await api.send('troll', cid, 'back in the light');
+    expect(await messageTexts('member', cid)).toEqual(['visible', 'after', 'back in the light']);
+  });
+
+  it('a shadowed reply does not touch its thread', async () => {
+    const cid = await room();
+    const parent = await api.send('member', cid, 'thread start');
+    await ban('mod', cid, { user_id: 'troll', shadow: true });
+    await api.send('troll', cid, { text: 'hidden reply', parent_id: parent.id });
+    const seenByMember = (await api.ok('member', 'GET', `/v1/messages/${parent.id}`)).message;
+    expect(seenByMember.reply_count).toBe(0);
+    expect((await api.ok('member', 'GET', `/v1/messages/${parent.id}/replies`)).messages).toEqual([]);
+    expect(texts((await api.ok('troll', 'GET', `/v1/messages/${parent.id}/replies`)).messages)).toEqual(['hidden reply']);
+  });
+});
