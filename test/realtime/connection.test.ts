@@ -48,6 +48,26 @@ describe('connect', () => {
     expect(personal.every((p) => p.on === 'user#bob')).toBe(true);
   });
 
+  it('a watched channel sends its message.new only once: no notification.message_new beside it', async () => {
+    const channel = await createChannel(s.t, tokens.alice!, { type: 'messaging', id: 'watched-once', members: ['bob'] });
+    const watching = client(s.url, { token: tokens.bob });
+    const idle = client(s.url, { token: tokens.bob });
+    const frames = { watching: [] as string[], idle: [] as string[] };
+    watching.on('publication', (ctx) => frames.watching.push(ctx.data.type));
+    idle.on('publication', (ctx) => frames.idle.push(ctx.data.type));
+    watching.connect();
+    idle.connect();
+    await Promise.all([connected(watching), connected(idle)]);
+    const sub = watching.newSubscription(`chat:${channel.cid}`);
+    const onChannel = collect(sub);
+    sub.subscribe();
+    await eventually(() => expect(sub.state).toBe('subscribed'));
+    await sendOk(s.t, tokens.alice!, channel, { text: 'once' });
+    await eventually(() => expect(frames.idle).toEqual(['notification.message_new']));
+    await eventually(() => expect(onChannel.map((e) => e.type)).toEqual(['message.new']));
+    expect(frames.watching).toEqual([]);
+  });
+
   it('an expired token gets error 109: the client fetches a new one with getToken and connects', async () => {
     let calls = 0;
     const c = client(s.url, {

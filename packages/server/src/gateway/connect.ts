@@ -69,9 +69,12 @@ export async function connect(connection: Connection, id: number, body: ConnectR
   const channel = personalChannel(auth.user.id);
   const topic = userTopic(auth.appId, auth.user.id);
   const listener = (message: BrokerMessage) => {
+    const cid = message.event.cid;
+    // A channel this connection watches delivers its message.new itself: the notification
+    // would only double the frames (Stream sends it for unwatched channels only, too).
+    if (message.event.type === 'notification.message_new' && connection.subscriptions.has(`chat:${String(cid)}`)) return;
     connection.push({ channel, pub: { data: message.event } });
     // Removed from a channel: its subscription (if any) ends unless the user may still read it.
-    const cid = message.event.cid;
     if (message.event.type === 'notification.removed_from_channel' && typeof cid === 'string') connection.subscriptions.get(`chat:${cid}`)?.revalidate();
   };
   const { hub } = connection.gateway;
