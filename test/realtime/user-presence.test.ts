@@ -13,6 +13,8 @@ import { client, connected, eventually, sleep, startRealtimeServer, stopAll, typ
 
 const THROTTLE_MS = 400;
 const LAST_SEEN_MS = 300;
+/** Channels above this many members carry no presence between members (kept small to test it). */
+const MAX_MEMBERS = 3;
 
 let s: RealtimeServer;
 let app: TestApp;
@@ -20,7 +22,7 @@ let tokens: Record<string, string>;
 let users = 0;
 
 beforeAll(async () => {
-  s = await startRealtimeServer({ PARLEY_PRESENCE_THROTTLE_MS: String(THROTTLE_MS), PARLEY_LAST_SEEN_INTERVAL_MS: String(LAST_SEEN_MS) });
+  s = await startRealtimeServer({ PARLEY_PRESENCE_THROTTLE_MS: String(THROTTLE_MS), PARLEY_LAST_SEEN_INTERVAL_MS: String(LAST_SEEN_MS), PARLEY_PRESENCE_MAX_CHANNEL_MEMBERS: String(MAX_MEMBERS) });
   ({ app, tokens } = await makeApp(s.t, ['nobody']));
 });
 afterEach(() => stopAll());
@@ -114,6 +116,19 @@ describe('online and offline', () => {
     await connect(alice);
     await sleep(THROTTLE_MS * 2);
     expect(watcher.about(alice)).toEqual([]);
+  });
+
+  it('are not spread through channels bigger than the member limit (n² events), but still through small ones', async () => {
+    const { ids, room } = await people('alice', 'bob', 'carol');
+    await s.t.request('POST', `${room.path}/members`, { token: tokens[ids.alice!], body: { user_ids: ['nobody'] } });
+    const { ids: pair } = await people('frank', 'gina');
+    await createChannel(s.t, tokens[pair.frank!]!, { type: 'messaging', id: `pair-${users}`, members: [ids.alice!] });
+    const bob = await listener(ids.bob!);
+    const frank = await listener(pair.frank!);
+    await connect(ids.alice!);
+    await eventually(() => expect(frank.about(ids.alice!)).toHaveLength(1));
+    await sleep(THROTTLE_MS);
+    expect(bob.about(ids.alice!)).toEqual([]);
   });
 
   it('are throttled per user: one event per period at most, the last state wins', async () => {

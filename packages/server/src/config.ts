@@ -21,6 +21,8 @@ export interface Config {
   typingTimeoutMs: number;
   /** At most one `user.presence.changed` per user per this period (per node; the last state wins). */
   presenceThrottleMs: number;
+  /** Channels with more members than this do not spread their members' `user.presence.changed`. */
+  presenceMaxChannelMembers: number;
   /** How often a connected user's `last_active_at` is written while they stay connected. */
   lastSeenIntervalMs: number;
   /**
@@ -106,6 +108,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     wsPingIntervalSeconds: integer(env, 'PARLEY_WS_PING_INTERVAL', 25, 1, 300),
     typingTimeoutMs: integer(env, 'PARLEY_TYPING_TIMEOUT_MS', 7_000, 50, 600_000),
     presenceThrottleMs: integer(env, 'PARLEY_PRESENCE_THROTTLE_MS', 5_000, 0, 600_000),
+    presenceMaxChannelMembers: integer(env, 'PARLEY_PRESENCE_MAX_CHANNEL_MEMBERS', 100, 0, 1_000_000),
     lastSeenIntervalMs: integer(env, 'PARLEY_LAST_SEEN_INTERVAL_MS', 60_000, 100, 86_400_000),
     insecureGatewayPort,
     insecureHistorySize: integer(env, 'PARLEY_INSECURE_HISTORY_SIZE', 100, 0, 10_000),

@@ -77,7 +77,7 @@ export async function createServer(options: CreateServerOptions): Promise<Parley
     typing: new TypingTracker(broker, { timeoutMs: config.typingTimeoutMs, log }),
     userPresence: new UserPresence(
       { pool, presence, broker, log, channelType: (appId, type) => channelTypeOf(services, pool, appId, type) },
-      { throttleMs: config.presenceThrottleMs, lastSeenIntervalMs: config.lastSeenIntervalMs },
+      { throttleMs: config.presenceThrottleMs, lastSeenIntervalMs: config.lastSeenIntervalMs, maxChannelMembers: config.presenceMaxChannelMembers },
     ),
   };
   let app: FastifyInstance;

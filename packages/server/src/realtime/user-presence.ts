@@ -27,6 +27,12 @@ export interface UserPresenceOptions {
   throttleMs: number;
   /** How often connected users' `last_active_at` is written. */
   lastSeenIntervalMs: number;
+  /**
+   * Only channels of at most this many members carry presence between their members: in a big
+   * channel every connect would reach everyone (n² events as its members come online). Watchers
+   * of a big channel see who is there through the channel's own presence (join/leave).
+   */
+  maxChannelMembers?: number;
 }
 
 export interface OwnPresence {
@@ -81,7 +87,7 @@ export class UserPresence {
 
   constructor(
     private readonly deps: UserPresenceDeps,
-    options: UserPresenceOptions,
+    private readonly options: UserPresenceOptions,
   ) {
     this.throttle = new CoalescingThrottle(options.throttleMs, (key) => this.publish(key), (error) => deps.log?.warn({ err: error }, 'presence event failed'));
     this.sweep = setInterval(() => void this.track(this.persistLastSeen()), options.lastSeenIntervalMs);
@@ -259,17 +265,18 @@ export class UserPresence {
 
   /**
    * Who hears about the user: the members of the user's channels (not deleted, of a type with
-   * `presence` on), deduplicated, and of them only those online (one presence round trip).
+   * `presence` on, not above `maxChannelMembers`), deduplicated, and of them only those online
+   * (one presence round trip).
    */
   private async recipients(appId: string, userId: string): Promise<string[]> {
     const result = await this.deps.pool.query<{ type: string; user_id: string }>({
       name: 'presence-recipients',
       text: `select distinct m.type, o.user_id
         from channel_members m
-        join channels c on c.app_id = m.app_id and c.type = m.type and c.id = m.channel_id and c.deleted_at is null
+        join channels c on c.app_id = m.app_id and c.type = m.type and c.id = m.channel_id and c.deleted_at is null and c.member_count <= $3
         join channel_members o on o.app_id = m.app_id and o.type = m.type and o.channel_id = m.channel_id and o.user_id <> m.user_id
         where m.app_id = $1 and m.user_id = $2`,
-      values: [appId, userId],
+      values: [appId, userId, this.options.maxChannelMembers ?? 100],
     });
     const enabled = new Map<string, boolean>();
     for (const type of new Set(result.rows.map((r) => r.type))) {
