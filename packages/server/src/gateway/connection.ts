@@ -99,7 +99,8 @@ export class Connection {
   private tokens: number;
   private refilledAt = Date.now();
   private awaitingPong = false;
-  private readonly timers = new Set<NodeJS.Timeout>();
+  /** Created on first use: most connections never hold more than the ping timer (memory per idle connection). */
+  private timers: Set<NodeJS.Timeout> | null = null;
   private pingTimer: NodeJS.Timeout | null = null;
   private pongTimer: NodeJS.Timeout | null = null;
   private expiryTimer: NodeJS.Timeout | null = null;
@@ -110,12 +111,17 @@ export class Connection {
     private readonly handle: CommandHandler,
   ) {
     this.tokens = gateway.options.commandBurst;
-    this.done = new Promise((resolve) => ws.once('close', () => resolve()));
+    // One close listener (not two): an emitter with two keeps an array per socket.
+    this.done = new Promise((resolve) =>
+      ws.once('close', () => {
+        this.shutdown();
+        resolve();
+      }),
+    );
     ws.on('message', (data, isBinary) => {
       this.heardFrom = true;
       this.onMessage(data, isBinary);
     });
-    ws.on('close', () => this.shutdown());
     ws.on('error', (error) => gateway.log.debug({ err: error, client: this.clientId }, 'websocket error'));
     // Stale means the client sent nothing: a connect that arrived but waits in an overloaded
     // server must not get 3502, which tells the client never to reconnect.
@@ -220,16 +226,16 @@ export class Connection {
   /** A timer cleared when the connection closes. */
   later(ms: number, fn: () => void): NodeJS.Timeout {
     const timer = setTimeout(() => {
-      this.timers.delete(timer);
+      this.timers?.delete(timer);
       fn();
     }, ms);
-    this.timers.add(timer);
+    (this.timers ??= new Set()).add(timer);
     return timer;
   }
 
   clearTimer(timer: NodeJS.Timeout): void {
     clearTimeout(timer);
-    this.timers.delete(timer);
+    this.timers?.delete(timer);
   }
 
   private write(reply: Reply): void {
@@ -332,8 +338,8 @@ export class Connection {
     const wasConnected = this.state === 'connected';
     this.state = 'closed';
     if (this.pingTimer) clearInterval(this.pingTimer);
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
+    for (const timer of this.timers ?? []) clearTimeout(timer);
+    this.timers = null;
     for (const subscription of [...this.subscriptions.values()]) subscription.end(null);
     this.subscriptions.clear();
     for (const cleanup of this.cleanups.splice(0)) {

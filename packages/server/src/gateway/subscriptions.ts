@@ -25,6 +25,9 @@ import { history, positionOf, readStream, recover, RECOVERY_WINDOW, Unrecoverabl
 /** Subscribe flag: fail with 112 instead of replying `recovered: false`. */
 const REJECT_UNRECOVERED = 2;
 
+/** Never written to: `ahead` is replaced by a map of its own before the first entry. */
+const NO_GAP = new Map<number, BrokerMessage>();
+
 /** Join and leave travel on the channel's topic as these internal event types. */
 const JOIN = 'gateway.join';
 const LEAVE = 'gateway.leave';
@@ -38,8 +41,8 @@ export class ChannelSubscription {
   private position = 0;
   /** Arrivals while starting or paused, replayed in arrival order. */
   private held: BrokerMessage[] = [];
-  /** Live arrivals beyond a gap, by offset. */
-  private readonly ahead = new Map<number, BrokerMessage>();
+  /** Live arrivals beyond a gap, by offset (shared empty map until a gap: memory per idle subscription). */
+  private ahead: Map<number, BrokerMessage> = NO_GAP;
   private gapTimer: NodeJS.Timeout | null = null;
   private filling = false;
   /** Access was confirmed after every event up to this offset (a member.removed there is settled). */
@@ -86,7 +89,7 @@ export class ChannelSubscription {
     this.state = 'ended';
     this.clearGapTimer();
     this.held = [];
-    this.ahead.clear();
+    this.ahead = NO_GAP;
     const { connection } = this;
     connection.gateway.hub.remove(this.topic, this.listener);
     if (connection.subscriptions.get(this.name) === this) connection.subscriptions.delete(this.name);
@@ -152,7 +155,10 @@ export class ChannelSubscription {
       this.ahead.delete(this.position + 1);
       this.emit(next);
     }
-    if (this.ahead.size === 0) this.clearGapTimer();
+    if (this.ahead.size === 0) {
+      this.ahead = NO_GAP;
+      this.clearGapTimer();
+    }
   }
 
   /** Gives the next publication to the client, unless it may end the user's access. */
@@ -173,6 +179,7 @@ export class ChannelSubscription {
   }
 
   private holdAhead(offset: number, message: BrokerMessage): void {
+    if (this.ahead === NO_GAP) this.ahead = new Map();
     this.ahead.set(offset, message);
     if (this.ahead.size > RECOVERY_WINDOW) this.end(Unsubscribes.insufficientState);
     else this.scheduleFill();
@@ -221,7 +228,7 @@ export class ChannelSubscription {
     this.clearGapTimer();
     // Beyond-the-gap arrivals go back to the held list: they are replayed after the check.
     const ahead = [...this.ahead.entries()].sort((a, b) => a[0] - b[0]).map(([, m]) => m);
-    this.ahead.clear();
+    this.ahead = NO_GAP;
     this.held.push(...ahead);
     void this.check();
   }
