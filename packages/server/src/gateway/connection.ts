@@ -181,6 +181,16 @@ export class Connection {
     this.write({ push });
   }
 
+  /** A push already serialised (shared by every watcher of a channel: shared-frames.ts). */
+  pushFrame(frame: Buffer): void {
+    if (this.state === 'closed') return;
+    if (this.ws.bufferedAmount > this.gateway.options.maxBufferedBytes) {
+      this.disconnect(Disconnects.slow);
+      return;
+    }
+    this.ws.send(frame, { binary: false });
+  }
+
   /** Closes with a protocol disconnect code; idempotent. */
   disconnect(code: DisconnectCode, reason = code.reason): void {
     if (this.state === 'closed') return;

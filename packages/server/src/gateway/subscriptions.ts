@@ -19,6 +19,7 @@ import { parseChatChannel, isPersonalChannel, type ChatChannel } from './channel
 import { Errors, Unsubscribes, type DisconnectCode } from './codes.js';
 import { ConnectionClosed, type Connection } from './connection.js';
 import type { Listener } from './hub.js';
+import { publicationFrame } from './shared-frames.js';
 import type { Command, HistoryRequest, SubscribeRequest, SubscribeResult } from './protocol-types.js';
 import { history, positionOf, readStream, recover, RECOVERY_WINDOW, UnrecoverablePosition } from './recovery.js';
 
@@ -142,7 +143,7 @@ export class ChannelSubscription {
   private deliver(message: BrokerMessage): void {
     const offset = message.offset;
     if (offset === undefined) {
-      this.connection.push({ channel: this.name, pub: { data: message.event } });
+      this.connection.pushFrame(publicationFrame(this.name, message));
       return;
     }
     if (offset <= this.position) return;
@@ -174,7 +175,7 @@ export class ChannelSubscription {
     this.position = offset;
     // Another user's shadowed message (or its events): the offset passes, nothing is shown.
     if (message.visibleTo && message.visibleTo !== this.connection.userId) return;
-    this.connection.push({ channel: this.name, pub: { data: event, offset } });
+    this.connection.pushFrame(publicationFrame(this.name, message));
     if (event.type === 'channel.deleted') this.end(Unsubscribes.channelDeleted);
   }
 
