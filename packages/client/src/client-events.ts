@@ -1,6 +1,7 @@
 /** Events of `client.on(...)`. */
 import type { Message, WireEvent } from '@parley/protocol';
 import type { ParleyError } from './errors.js';
+import type { PendingAction } from './state/action-types.js';
 import type { ConnectionState, OutboxItem } from './state/types.js';
 
 /**
@@ -19,6 +20,8 @@ export interface ClientEvents extends Record<string, unknown> {
   'message-sent': { item: OutboxItem; message: Message };
   /** An outbox item failed for good (see `retry()` / `cancel()`). */
   'message-failed': { item: OutboxItem; error: ParleyError };
+  /** A queued reaction, edit or delete was refused for good and reverted (e.g. PERMISSION_DENIED). */
+  'action-failed': { action: PendingAction; error: ParleyError };
   /** Something failed in the background (sync, subscriptions, storage). */
   error: unknown;
 }

@@ -3,6 +3,7 @@ import type { QueryChannelsBody } from '@parley/protocol';
 import type { TokenProvider } from './api/token-manager.js';
 import type { OutboxOptions } from './offline/outbox.js';
 import type { Storage } from './offline/storage.js';
+import type { DeliveryReceiptOptions } from './transport/delivery-receipts.js';
 
 /**
  * @example
@@ -44,6 +45,8 @@ export interface ParleyClientOptions {
   requestTimeoutMs?: number;
   /** How long someone shows as typing after a `typing.start` without a `typing.stop` (default 7,000 ms). */
   typingTtlMs?: number;
+  /** Send delivery receipts for messages that reached this device (default on; see docs/sdk.md). */
+  deliveryReceipts?: boolean | DeliveryReceiptOptions;
   /** The clock (tests). */
   now?: () => number;
 }

@@ -55,21 +55,41 @@ describe('optimistic reactions', () => {
     const after = selectMessages(bob.store.getSnapshot(), cid)[0]!;
     expect(after.reaction_counts).toEqual(before.reaction_counts);
     expect(after.own_reactions).toEqual([]);
-    expect(bob.store.getSnapshot().pendingReactions).toEqual([]);
+    expect(bob.store.getSnapshot().pendingActions).toEqual([]);
   });
 });
 
 describe('read state', () => {
-  it('status goes sent → delivered → read from the other member’s pointers; unread counts follow', async () => {
-    const { cid, alice, bob, message } = await setup();
-    await eventually(() => expect(selectMessages(alice.store.getSnapshot(), cid)[0]!.status).toBe('sent'));
-    expect(bob.store.getSnapshot().channels[cid]!.unread_count).toBe(1);
-    await bob.read.markDelivered(cid, message.seq);
+  it('status goes sent → delivered (a receipt the other member’s client sends by itself) → read; unread counts follow', async () => {
+    const cid = await createChannel(w, 'alice', { type: 'messaging', id: `rr-${++n}`, members: ['alice', 'bob'] });
+    const alice = w.client('alice');
+    const bob = w.client('bob', { deliveryReceipts: { delayMs: 300 } });
+    await Promise.all([alice.connect(), bob.connect()]);
+    await Promise.all([alice.whenSynced(), bob.whenSynced()]);
+    await eventually(() => expect(bob.connection).toBe('connected'));
+    const sent = await alice.send(cid, { text: 'did you get this?' }).settled;
+    expect(sent.status).toBe('sent');
+    expect(selectMessages(alice.store.getSnapshot(), cid)[0]!.status).toBe('sent');
     await eventually(() => expect(selectMessages(alice.store.getSnapshot(), cid)[0]!.status).toBe('delivered'));
+    expect(bob.store.getSnapshot().channels[cid]!.unread_count).toBe(1);
     await bob.markRead(cid);
     expect(bob.store.getSnapshot().channels[cid]!.unread_count).toBe(0);
     await eventually(() => expect(selectMessages(alice.store.getSnapshot(), cid)[0]!.status).toBe('read'));
     expect(selectMessages(bob.store.getSnapshot(), cid)[0]!.status).toBe('received');
+  });
+
+  it('without delivery receipts the status stays sent until read', async () => {
+    const cid = await createChannel(w, 'alice', { type: 'messaging', id: `rr-${++n}`, members: ['alice', 'bob'] });
+    const alice = w.client('alice');
+    const bob = w.client('bob', { deliveryReceipts: false });
+    await Promise.all([alice.connect(), bob.connect()]);
+    await Promise.all([alice.whenSynced(), bob.whenSynced()]);
+    const sent = await alice.send(cid, { text: 'quiet' }).settled;
+    await eventually(() => expect(selectMessages(bob.store.getSnapshot(), cid)).toHaveLength(1));
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(selectMessages(alice.store.getSnapshot(), cid)[0]!.status).toBe('sent');
+    await bob.read.markDelivered(cid, sent.status === 'sent' ? sent.message.seq : 0);
+    await eventually(() => expect(selectMessages(alice.store.getSnapshot(), cid)[0]!.status).toBe('delivered'));
   });
 });
 

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ChannelState, Message } from '@parley/protocol';
-import { applyEvent, classify, expireTyping, initialSnapshot, mergeMessages, selectChannelList, selectMessages, selectUnread, Store, upsertChannelState, type ClientSnapshot } from '@parley/client';
+import { applyEvent, classify, collapse, emptyThread, expireTyping, initialSnapshot, mergeMessages, mergeReplies, newAction, selectChannelList, selectMessages, selectThread, selectUnread, Store, upsertChannelState, type ActionChange, type ClientSnapshot } from '@parley/client';
 
 const T0 = '2026-01-01T00:00:00.000Z';
 const user = (id: string) => ({ id, name: id, image: null });
@@ -176,5 +176,63 @@ describe('typing', () => {
     expect(applyEvent(s, { type: 'typing.stop', cid: 'messaging:a', user: user('bob') }, 2_000).typing['messaging:a']).toEqual({});
     const after = applyEvent(s, { type: 'message.new', cid: 'messaging:a', seq: 1, message: message(1, 'bob') }, 2_000);
     expect(after.typing['messaging:a']).toEqual({});
+  });
+});
+
+describe('threads (pure)', () => {
+  const parent = message(1, 'alice');
+  const reply = (seq: number, from: string, extra: Partial<Message> = {}) => message(seq, from, { parent_id: parent.id, type: 'reply', ...extra });
+  const withThread = (): ClientSnapshot => {
+    const s = applyEvent(base(), { type: 'message.new', cid: 'messaging:a', seq: 1, message: parent }, 0);
+    return { ...s, threads: { [parent.id]: { ...emptyThread('messaging:a', parent.id), parent, loaded: true, has_more_before: false } } };
+  };
+
+  it('keeps replies by seq, each id once, out of the channel; the parent follows message.updated', () => {
+    let s = withThread();
+    const r3 = reply(3, 'bob');
+    s = applyEvent(s, { type: 'message.new', cid: 'messaging:a', seq: 2, message: reply(2, 'bob') }, 0);
+    s = applyEvent(s, { type: 'message.new', cid: 'messaging:a', seq: 3, message: r3 }, 0);
+    s = applyEvent(s, { type: 'message.new', cid: 'messaging:a', seq: 3, message: r3 }, 0); // replayed: skipped
+    s = { ...s, threads: { ...s.threads, [parent.id]: mergeReplies(s.threads[parent.id]!, [r3, reply(2, 'bob')]) } }; // a page overlapping
+    s = applyEvent(s, { type: 'message.updated', cid: 'messaging:a', seq: 4, message: { ...parent, reply_count: 2, thread_participants: ['bob'], updated_at: '2026-01-02T00:00:00.000Z' } }, 0);
+    const view = selectThread(s, parent.id);
+    expect(view.replies.map((m) => m.seq)).toEqual([2, 3]);
+    expect(view.parent).toMatchObject({ reply_count: 2, thread_participants: ['bob'] });
+    expect(selectMessages(s, 'messaging:a').map((m) => m.seq)).toEqual([1]);
+    expect(selectMessages(s, 'messaging:a')[0]!.reply_count).toBe(2);
+    s = applyEvent(s, { type: 'message.deleted', cid: 'messaging:a', seq: 5, message: { ...r3, type: 'deleted' }, hard_delete: true }, 0);
+    expect(selectThread(s, parent.id).replies.map((m) => m.seq)).toEqual([2]);
+  });
+
+  it('a pending reply shows in its thread (not the channel) and is replaced by the confirmed one', () => {
+    let s: ClientSnapshot = { ...base(), threads: {} };
+    s = applyEvent(s, { type: 'message.new', cid: 'messaging:a', seq: 1, message: parent }, 0);
+    s = { ...s, outbox: [{ client_msg_id: 'c-r', cid: 'messaging:a', user_id: 'alice', body: { text: 'mine', parent_id: parent.id, client_msg_id: 'c-r' }, status: 'sending', attempts: 0, created_at: T0, error: null }] };
+    expect(selectThread(s, parent.id).replies.map((m) => [m.text, m.pending])).toEqual([['mine', true]]);
+    expect(selectMessages(s, 'messaging:a').map((m) => m.text)).toEqual(['m1']);
+    // Someone else's reply to a thread nobody opened is not kept; your own confirmed reply is.
+    s = applyEvent(s, { type: 'message.new', cid: 'messaging:a', seq: 2, message: reply(2, 'bob') }, 0);
+    expect(s.threads[parent.id]).toBeUndefined();
+    s = applyEvent(s, { type: 'message.new', cid: 'messaging:a', seq: 3, message: reply(3, 'alice', { text: 'mine', client_msg_id: 'c-r' }) }, 0);
+    expect(s.outbox).toEqual([]);
+    expect(selectThread(s, parent.id).replies.map((m) => [m.text, m.pending, m.status])).toEqual([['mine', false, 'sent']]);
+  });
+});
+
+describe('action queue collapsing (pure)', () => {
+  const action = (id: string, change: ActionChange, messageId = 'm1') => newAction(initialSnapshot('alice'), messageId, change, id);
+  const like = (id: string, op: 'add' | 'remove') => action(id, { kind: 'reaction', op, type: 'like', score: 1, enforce_unique: false });
+
+  it('keeps one edit with the final content, lets a delete replace earlier changes, the last reaction op win; never touches the one in flight', () => {
+    let queue = collapse([], action('e1', { kind: 'edit', body: { text: 'a', custom: { x: 1 } } }), undefined).actions;
+    queue = collapse(queue, action('e2', { kind: 'edit', body: { text: 'b' } }), undefined).actions;
+    expect(queue.map((a) => [a.id, a.kind === 'edit' && a.body])).toEqual([['e2', { text: 'b', custom: { x: 1 } }]]);
+    queue = collapse(queue, like('r1', 'add'), undefined).actions;
+    queue = collapse(queue, like('r2', 'remove'), undefined).actions;
+    queue = collapse(queue, action('x', { kind: 'edit', body: { text: 'other' } }, 'm2'), undefined).actions;
+    expect(queue.map((a) => a.id)).toEqual(['e2', 'r2', 'x']);
+    const { actions, superseded } = collapse(queue, action('d', { kind: 'delete', hard: false }), 'e2');
+    expect(actions.map((a) => a.id)).toEqual(['e2', 'x', 'd']);
+    expect(superseded.map((a) => a.id)).toEqual(['r2']);
   });
 });

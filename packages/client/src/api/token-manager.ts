@@ -4,6 +4,8 @@
  * token) refuses it. Concurrent refreshes share one provider call.
  */
 import { ParleyError } from '../errors.js';
+import { backoffDelay, sleep } from '../util/backoff.js';
+import { jwtSubject } from '../util/ids.js';
 
 /**
  * Returns a user token (JWT) for the signed-in user, usually by asking the app's backend.
@@ -90,4 +92,26 @@ export class TokenManager {
     })();
     return this.pending;
   }
+}
+
+/**
+ * The user id (`sub`) of the provider's token, asking again with backoff while the provider fails
+ * transiently; undefined after a permanent failure or once `stopped()`.
+ *
+ * @example
+ * const userId = await userOfToken(tokens, () => closed, () => setConnection('offline'));
+ */
+export async function userOfToken(tokens: TokenManager, stopped: () => boolean, onRetry: () => void): Promise<string | undefined> {
+  while (!stopped()) {
+    try {
+      const userId = jwtSubject(await tokens.current());
+      if (!userId) throw tokens.fail('the token has no `sub` claim: pass options.userId');
+      return userId;
+    } catch {
+      if (tokens.failed) return undefined;
+      onRetry();
+      await sleep(backoffDelay(0, 1_000, 5_000));
+    }
+  }
+  return undefined;
 }

@@ -122,14 +122,11 @@ export class Outbox {
   /** Removes an item that is not on the wire right now; false when it is (it may already be sent). */
   cancel(clientMsgId: string): boolean {
     if (this.inFlight === clientMsgId) return false;
-    const before = this.deps.store.getSnapshot().outbox;
+    if (!this.deps.store.getSnapshot().outbox.some((i) => i.client_msg_id === clientMsgId)) return false;
     this.deps.store.update((s) => ({ ...s, outbox: s.outbox.filter((i) => i.client_msg_id !== clientMsgId) }));
-    const removed = this.deps.store.getSnapshot().outbox !== before;
-    if (removed) {
-      void this.deps.persist(this.deps.store.getSnapshot().outbox);
-      this.settle(clientMsgId, { status: 'cancelled' });
-    }
-    return removed;
+    void this.deps.persist(this.deps.store.getSnapshot().outbox);
+    this.settle(clientMsgId, { status: 'cancelled' });
+    return true;
   }
 
   /** Starts (or wakes) sending: at connect, on reconnect, after a new item. */

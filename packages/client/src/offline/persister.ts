@@ -2,12 +2,14 @@
  * Saves the parts of the snapshot that must survive a restart, and loads them at cold start.
  *
  * Layout under `parley:v1:<user>:` — `channel:<cid>` (state with its last messages, and the
- * position it stands at), `meta` (sync cursor, own user), `outbox`, `drafts`. Channels are written
- * before `meta`, so a crash in between leaves an older cursor (events replayed, and skipped by
- * position) rather than a newer one (events lost). The outbox is written before each send.
+ * position it stands at), `meta` (sync cursor, own user, channel-list cursor), `outbox`, `actions`
+ * (queued reactions, edits, deletes), `drafts`. Channels are written before `meta`, so a crash in
+ * between leaves an older cursor (events replayed, and skipped by position) rather than a newer one
+ * (events lost). The outbox and the actions are written at once, before their first attempt.
  */
 import type { ChannelState, User } from '@parley/protocol';
 import type { Position } from '../state/positions.js';
+import type { PendingAction } from '../state/action-types.js';
 import type { ClientSnapshot, Draft, OutboxItem } from '../state/types.js';
 import type { Storage } from './storage.js';
 
@@ -18,6 +20,7 @@ interface ChannelEntry {
 interface Meta {
   cursor: string | null;
   me: User | null;
+  channelsNext?: string | null;
 }
 
 /**
@@ -26,7 +29,7 @@ interface Meta {
  * @example
  * const { channels, outbox, drafts }: PersistedState = await persister.load();
  */
-export type PersistedState = Pick<ClientSnapshot, 'channels' | 'positions' | 'syncCursor' | 'me' | 'outbox' | 'drafts'>;
+export type PersistedState = Pick<ClientSnapshot, 'channels' | 'positions' | 'syncCursor' | 'me' | 'outbox' | 'pendingActions' | 'drafts' | 'channelsNext'>;
 
 /**
  * Debounced, ordered writes of a snapshot to a {@link Storage}.
@@ -38,14 +41,14 @@ export type PersistedState = Pick<ClientSnapshot, 'channels' | 'positions' | 'sy
  */
 export class Persister {
   private readonly ns: string;
-  private saved: { channels: ClientSnapshot['channels']; positions: ClientSnapshot['positions']; cursor: string | null; me: User | null; drafts: ClientSnapshot['drafts'] | undefined; outbox: readonly OutboxItem[] | undefined } = {
-    channels: {},
-    positions: {},
-    cursor: null,
-    me: null,
-    drafts: undefined,
-    outbox: undefined,
-  };
+  private saved: {
+    channels: ClientSnapshot['channels'];
+    positions: ClientSnapshot['positions'];
+    meta: Meta;
+    drafts: ClientSnapshot['drafts'] | undefined;
+    outbox: readonly OutboxItem[] | undefined;
+    actions: readonly PendingAction[] | undefined;
+  } = { channels: {}, positions: {}, meta: { cursor: null, me: null, channelsNext: null }, drafts: undefined, outbox: undefined, actions: undefined };
   private timer: ReturnType<typeof setTimeout> | undefined;
   private latest: ClientSnapshot | undefined;
   private chain: Promise<void> = Promise.resolve();
@@ -60,9 +63,10 @@ export class Persister {
 
   /** Reads everything saved for this user. */
   async load(): Promise<PersistedState> {
-    const [meta, outbox, drafts, keys] = await Promise.all([
+    const [meta, outbox, actions, drafts, keys] = await Promise.all([
       this.storage.get<Meta>(`${this.ns}meta`),
       this.storage.get<OutboxItem[]>(`${this.ns}outbox`),
+      this.storage.get<PendingAction[]>(`${this.ns}actions`),
       this.storage.get<Record<string, Draft>>(`${this.ns}drafts`),
       this.storage.keys(`${this.ns}channel:`),
     ]);
@@ -73,14 +77,16 @@ export class Persister {
       channels[entry.state.channel.cid] = entry.state;
       if (entry.position) positions[entry.state.channel.cid] = entry.position;
     }
-    this.saved = { channels, positions, cursor: meta?.cursor ?? null, me: meta?.me ?? null, drafts: drafts ?? {}, outbox: outbox ?? [] };
-    return { channels, positions, syncCursor: meta?.cursor ?? null, me: meta?.me ?? null, outbox: outbox ?? [], drafts: drafts ?? {} };
+    const saved: Meta = { cursor: meta?.cursor ?? null, me: meta?.me ?? null, channelsNext: meta?.channelsNext ?? null };
+    this.saved = { channels, positions, meta: saved, drafts: drafts ?? {}, outbox: outbox ?? [], actions: actions ?? [] };
+    return { channels, positions, syncCursor: saved.cursor, me: saved.me, channelsNext: saved.channelsNext ?? null, outbox: outbox ?? [], pendingActions: actions ?? [], drafts: drafts ?? {} };
   }
 
-  /** Saves `snapshot` after the debounce (the outbox at once). */
+  /** Saves `snapshot` after the debounce (the outbox and the actions at once). */
   schedule(snapshot: ClientSnapshot): void {
     this.latest = snapshot;
     if (snapshot.outbox !== this.saved.outbox) void this.saveOutbox(snapshot.outbox);
+    if (snapshot.pendingActions !== this.saved.actions) void this.saveActions(snapshot.pendingActions);
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
       void this.flush();
@@ -92,6 +98,13 @@ export class Persister {
     if (outbox === this.saved.outbox) return this.chain;
     this.saved.outbox = outbox;
     return this.enqueue(() => this.storage.set(`${this.ns}outbox`, outbox));
+  }
+
+  /** Writes the queued actions now (awaited before an action's first attempt). */
+  saveActions(actions: readonly PendingAction[]): Promise<void> {
+    if (actions === this.saved.actions) return this.chain;
+    this.saved.actions = actions;
+    return this.enqueue(() => this.storage.set(`${this.ns}actions`, actions));
   }
 
   /** Writes whatever changed since the last save. */
@@ -112,10 +125,9 @@ export class Persister {
       for (const cid of Object.keys(saved.channels)) if (!snapshot.channels[cid]) writes.push(this.storage.delete(`${this.ns}channel:${cid}`));
       if (snapshot.drafts !== saved.drafts) writes.push(this.storage.set(`${this.ns}drafts`, snapshot.drafts));
       await Promise.all(writes);
-      if (snapshot.syncCursor !== saved.cursor || snapshot.me !== saved.me) {
-        await this.storage.set<Meta>(`${this.ns}meta`, { cursor: snapshot.syncCursor, me: snapshot.me });
-      }
-      this.saved = { ...saved, channels: snapshot.channels, positions: snapshot.positions, cursor: snapshot.syncCursor, me: snapshot.me, drafts: snapshot.drafts };
+      const meta: Meta = { cursor: snapshot.syncCursor, me: snapshot.me, channelsNext: snapshot.channelsNext };
+      if (meta.cursor !== saved.meta.cursor || meta.me !== saved.meta.me || meta.channelsNext !== saved.meta.channelsNext) await this.storage.set<Meta>(`${this.ns}meta`, meta);
+      this.saved = { ...this.saved, channels: snapshot.channels, positions: snapshot.positions, meta, drafts: snapshot.drafts };
     });
   }
 
@@ -137,4 +149,21 @@ export class Persister {
     this.chain = next;
     return next;
   }
+}
+
+/**
+ * The snapshot with the stored state restored (cold start). Sends and actions made before storage
+ * answered are kept, after the stored ones.
+ *
+ * @example
+ * store.update((s) => withRestored(s, await persister.load()));
+ */
+export function withRestored(state: ClientSnapshot, saved: PersistedState): ClientSnapshot {
+  return {
+    ...state,
+    ...saved,
+    outbox: [...saved.outbox, ...state.outbox.filter((i) => !saved.outbox.some((o) => o.client_msg_id === i.client_msg_id))],
+    pendingActions: [...saved.pendingActions, ...state.pendingActions.filter((a) => !saved.pendingActions.some((o) => o.id === a.id))],
+    hydrated: true,
+  };
 }

@@ -7,6 +7,7 @@ import { applyChannelEvent, type ChannelState, type Message, type WireEvent } fr
 import { classify, floorOf, type Position } from './positions.js';
 import type { ClientSnapshot, OutboxItem } from './types.js';
 import { applyTyping } from './typing.js';
+import { applyThreadEvent, dropThreads, mergeIntoThreads } from './threads.js';
 import { withConsistentUnread } from './normalize.js';
 
 /**
@@ -53,9 +54,10 @@ export function applyEvent(state: ClientSnapshot, event: WireEvent, now: number,
   if ((event.type === 'member.removed' && event.member?.user_id === me) || event.type === 'channel.deleted') {
     return removeChannel(state, cid);
   }
-  if (next === current && position === state.positions[cid] && typing === state.typing) return state;
+  const threads = applyThreadEvent(state.threads, event, me);
+  if (next === current && position === state.positions[cid] && typing === state.typing && threads === state.threads) return state;
   return withOutboxConfirmed(
-    { ...state, typing, channels: { ...state.channels, [cid]: next }, positions: position ? { ...state.positions, [cid]: position } : state.positions },
+    { ...state, typing, threads, channels: { ...state.channels, [cid]: next }, positions: position ? { ...state.positions, [cid]: position } : state.positions },
     event.message ? [event.message] : [],
   );
 }
@@ -102,7 +104,8 @@ export function mergeMessages(state: ClientSnapshot, cid: string, messages: Mess
     channel = applyChannelEvent(channel, { type: 'message.new', cid, seq: message.seq, message }, me);
   }
   const positions: Record<string, Position> = upTo === undefined ? (state.positions as Record<string, Position>) : { ...state.positions, [cid]: { seq: Math.max(upTo, state.positions[cid]?.seq ?? 0), exact: true } };
-  return withOutboxConfirmed({ ...state, channels: { ...state.channels, [cid]: channel }, positions }, messages);
+  const threads = mergeIntoThreads(state.threads, messages, me);
+  return withOutboxConfirmed({ ...state, threads, channels: { ...state.channels, [cid]: channel }, positions }, messages);
 }
 
 /**
@@ -116,7 +119,7 @@ export function removeChannel(state: ClientSnapshot, cid: string): ClientSnapsho
   const { [cid]: _c, ...channels } = state.channels;
   const { [cid]: _p, ...positions } = state.positions;
   const { [cid]: _t, ...typing } = state.typing;
-  return { ...state, channels, positions, typing };
+  return { ...state, channels, positions, typing, threads: dropThreads(state.threads, cid) };
 }
 
 /** Outbox items whose message the server has (seen in state or an event) leave the outbox. */
@@ -151,4 +154,43 @@ export function prependMessages(state: ClientSnapshot, cid: string, messages: Me
   const older = messages.filter((m) => !known.has(m.id));
   const merged = [...older, ...channel.messages].sort((a, b) => a.seq - b.seq);
   return { ...state, channels: { ...state.channels, [cid]: { ...channel, messages: merged, has_more_before: hasMoreBefore } } };
+}
+
+/**
+ * Applies the answer of one of your writes (a reaction, an edit, a delete) as the matching event,
+ * to the channel and its threads, without moving the position (answers carry no event seq). An
+ * answer older than what the store shows (a later event already applied) changes nothing.
+ *
+ * @example
+ * next = applyAnswer(snapshot, { type: 'message.updated', cid: message.cid, message });
+ */
+export function applyAnswer(state: ClientSnapshot, event: WireEvent & { message: Message }): ClientSnapshot {
+  const me = state.userId ?? '';
+  const { message } = event;
+  const known = findMessage(state, message.id);
+  if (known && known.updated_at > message.updated_at) return state;
+  const channel = state.channels[message.cid];
+  const next = channel ? applyChannelEvent(channel, event, me) : channel;
+  const threads = applyThreadEvent(state.threads, event, me);
+  if (next === channel && threads === state.threads) return state;
+  return { ...state, threads, channels: next ? { ...state.channels, [message.cid]: next } : state.channels };
+}
+
+/**
+ * A confirmed message in the store: a channel's, a pinned one, a thread's parent or reply.
+ *
+ * @example
+ * const message = findMessage(snapshot, id);
+ */
+export function findMessage(state: ClientSnapshot, id: string): Message | undefined {
+  for (const channel of Object.values(state.channels)) {
+    const found = channel.messages.find((m) => m.id === id) ?? channel.pinned_messages.find((m) => m.id === id);
+    if (found) return found;
+  }
+  for (const thread of Object.values(state.threads)) {
+    if (thread.parent?.id === id) return thread.parent;
+    const found = thread.replies.find((m) => m.id === id);
+    if (found) return found;
+  }
+  return undefined;
 }

@@ -2,8 +2,10 @@
  * Selectors: derived views of a snapshot, memoized so that the same inputs give the same object
  * (what `useSyncExternalStore` selectors need to avoid re-rendering).
  */
-import type { ChannelState, Message, Reaction } from '@parley/protocol';
-import type { ClientMessage, ClientSnapshot, Draft, MessageStatus, OutboxItem, PendingReaction, TypingEntry } from './types.js';
+import type { ChannelState } from '@parley/protocol';
+import type { PendingAction } from './action-types.js';
+import { decorate, pendingMessage } from './decorate.js';
+import type { ClientMessage, ClientSnapshot, Draft, OutboxItem, TypingEntry } from './types.js';
 
 const listCache = new WeakMap<readonly string[], { channels: ClientSnapshot['channels']; value: ChannelState[] }>();
 
@@ -24,14 +26,16 @@ export function selectChannelList(snapshot: ClientSnapshot): ChannelState[] {
 interface MessagesMemo {
   channel: ChannelState | undefined;
   outbox: readonly OutboxItem[];
-  reactions: readonly PendingReaction[];
+  actions: readonly PendingAction[];
+  me: ClientSnapshot['me'];
   value: ClientMessage[];
 }
 const messagesCache = new Map<string, MessagesMemo>();
 
 /**
  * A channel's messages as the UI shows them: confirmed ones by seq with their delivery status,
- * then the outbox's pending ones (deduplicated by client_msg_id), with pending reactions applied.
+ * then the outbox's pending ones (deduplicated by client_msg_id; thread replies only when
+ * `show_in_channel`), with your pending reactions, edits and deletes applied.
  *
  * @example
  * const messages = selectMessages(client.store.getSnapshot(), 'messaging:general');
@@ -39,109 +43,29 @@ const messagesCache = new Map<string, MessagesMemo>();
 export function selectMessages(snapshot: ClientSnapshot, cid: string): ClientMessage[] {
   const channel = snapshot.channels[cid];
   const memo = messagesCache.get(cid);
-  if (memo && memo.channel === channel && memo.outbox === snapshot.outbox && memo.reactions === snapshot.pendingReactions) return memo.value;
+  if (memo && memo.channel === channel && memo.outbox === snapshot.outbox && memo.actions === snapshot.pendingActions && memo.me === snapshot.me) return memo.value;
   const me = snapshot.userId;
   const confirmed = channel?.messages ?? [];
   const known = new Set(confirmed.map((m) => m.client_msg_id).filter(Boolean));
-  const reactions = snapshot.pendingReactions.filter((r) => r.cid === cid);
-  const value: ClientMessage[] = confirmed.map((m) => withReactions({ ...m, status: statusOf(m, channel!, me), pending: false }, reactions, me));
+  const value: ClientMessage[] = confirmed.map((m) => decorate(m, channel, snapshot.pendingActions, me));
   for (const item of snapshot.outbox) {
     if (item.cid !== cid || known.has(item.client_msg_id)) continue;
     if (item.body.parent_id && !item.body.show_in_channel) continue;
     value.push(pendingMessage(item, snapshot));
   }
-  messagesCache.set(cid, { channel, outbox: snapshot.outbox, reactions: snapshot.pendingReactions, value });
+  messagesCache.set(cid, { channel, outbox: snapshot.outbox, actions: snapshot.pendingActions, me: snapshot.me, value });
   if (messagesCache.size > 200) messagesCache.delete(messagesCache.keys().next().value!);
   return value;
 }
 
 /**
- * The delivery status of a confirmed message, from the other members' read pointers.
+ * Whether more channels than the store holds match the channel query (`client.loadMoreChannels()`).
  *
  * @example
- * statusOf(message, channelState, 'alice'); // 'read'
+ * if (selectHasMoreChannels(snapshot)) showLoadMoreButton();
  */
-export function statusOf(message: Message, channel: ChannelState, me: string | null): MessageStatus {
-  if (message.user?.id !== me) return 'received';
-  let status: MessageStatus = 'sent';
-  for (const read of channel.read) {
-    if (read.user_id === me) continue;
-    if (read.last_read_seq >= message.seq) return 'read';
-    if (read.last_delivered_seq >= message.seq) status = 'delivered';
-  }
-  return status;
-}
-
-function pendingMessage(item: OutboxItem, snapshot: ClientSnapshot): ClientMessage {
-  const user = snapshot.me ? { id: snapshot.me.id, name: snapshot.me.name, image: snapshot.me.image } : { id: item.user_id, name: null, image: null };
-  return {
-    id: item.client_msg_id,
-    cid: item.cid,
-    seq: 0,
-    user,
-    text: item.body.text ?? '',
-    html: '',
-    type: item.body.parent_id ? 'reply' : 'regular',
-    attachments: item.body.attachments ?? [],
-    parent_id: item.body.parent_id ?? null,
-    show_in_channel: item.body.show_in_channel ?? false,
-    reply_count: 0,
-    thread_participants: [],
-    last_reply_at: null,
-    quoted_message_id: item.body.quoted_message_id ?? null,
-    quoted_message: null,
-    mentioned_users: [],
-    reaction_counts: {},
-    reaction_scores: {},
-    latest_reactions: [],
-    own_reactions: [],
-    pinned: false,
-    pinned_at: null,
-    pinned_by: null,
-    pin_expires: null,
-    silent: item.body.silent ?? false,
-    edited_at: null,
-    deleted_at: null,
-    client_msg_id: item.client_msg_id,
-    created_at: item.created_at,
-    updated_at: item.created_at,
-    custom: item.body.custom ?? {},
-    status: item.status,
-    pending: true,
-  };
-}
-
-/** Applies reactions the server has not confirmed yet to a message's counts and own reactions. */
-function withReactions(message: ClientMessage, pending: PendingReaction[], me: string | null): ClientMessage {
-  const mine = pending.filter((r) => r.message_id === message.id);
-  if (mine.length === 0 || !me) return message;
-  let own = message.own_reactions;
-  const counts = { ...message.reaction_counts };
-  const scores = { ...message.reaction_scores };
-  for (const change of mine) {
-    const had = own.find((r) => r.type === change.type);
-    if (change.op === 'add') {
-      if (change.enforce_unique) {
-        for (const other of own.filter((r) => r.type !== change.type)) {
-          counts[other.type] = Math.max(0, (counts[other.type] ?? 0) - 1);
-          scores[other.type] = Math.max(0, (scores[other.type] ?? 0) - other.score);
-        }
-        own = own.filter((r) => r.type === change.type);
-      }
-      if (!had) counts[change.type] = (counts[change.type] ?? 0) + 1;
-      scores[change.type] = (scores[change.type] ?? 0) - (had?.score ?? 0) + change.score;
-      const now = new Date(0).toISOString();
-      const reaction: Reaction = { message_id: message.id, user_id: me, user: { id: me, name: null, image: null }, type: change.type, score: change.score, created_at: had?.created_at ?? now, updated_at: now };
-      own = [...own.filter((r) => r.type !== change.type), reaction];
-    } else if (had) {
-      counts[change.type] = Math.max(0, (counts[change.type] ?? 0) - 1);
-      scores[change.type] = Math.max(0, (scores[change.type] ?? 0) - had.score);
-      own = own.filter((r) => r.type !== change.type);
-    }
-  }
-  for (const key of Object.keys(counts)) if (counts[key] === 0) delete counts[key];
-  for (const key of Object.keys(scores)) if (scores[key] === 0) delete scores[key];
-  return { ...message, own_reactions: own, reaction_counts: counts, reaction_scores: scores };
+export function selectHasMoreChannels(snapshot: ClientSnapshot): boolean {
+  return snapshot.channelsNext !== null;
 }
 
 /**

@@ -1,6 +1,8 @@
 /** The shape of the client's state: one immutable snapshot, replaced (never mutated) on change. */
 import type { ChannelState, Message, SendMessageBody, User, UserRef } from '@parley/protocol';
+import type { PendingAction } from './action-types.js';
 import type { Position } from './positions.js';
+import type { ThreadState } from './threads.js';
 
 /**
  * The connection as the UI should show it.
@@ -32,22 +34,6 @@ export interface OutboxItem {
   /** Client clock, for display only: order comes from the server's seq. */
   created_at: string;
   error: { code: string; message: string } | null;
-}
-
-/**
- * A reaction change shown before the server confirmed it; dropped on success or failure.
- *
- * @example
- * const pending = snapshot.pendingReactions.filter((r) => r.message_id === id);
- */
-export interface PendingReaction {
-  id: number;
-  cid: string;
-  message_id: string;
-  type: string;
-  op: 'add' | 'remove';
-  score: number;
-  enforce_unique: boolean;
 }
 
 /**
@@ -93,7 +79,13 @@ export type MessageStatus = 'sending' | 'failed' | 'sent' | 'delivered' | 'read'
  * @example
  * for (const m of selectMessages(snapshot, cid)) render(m.text, m.status);
  */
-export type ClientMessage = Message & { status: MessageStatus; pending: boolean };
+export type ClientMessage = Message & {
+  status: MessageStatus;
+  /** Not on the server yet (an outbox send). */
+  pending: boolean;
+  /** A change of yours (reaction, edit, delete) is shown but not confirmed yet. */
+  syncing: boolean;
+};
 
 /**
  * Everything the client knows. Immutable: every change produces a new snapshot, and parts that
@@ -111,14 +103,19 @@ export interface ClientSnapshot {
   hydrated: boolean;
   /** Channel states by cid (the protocol's `ChannelState`, kept by `applyChannelEvent`). */
   channels: Readonly<Record<string, ChannelState>>;
-  /** Cids of visible (not hidden) channels, most recent activity first. Always sorted. */
+  /** Cids of visible (not hidden) channels, most recent activity first. Always sorted, no duplicates. */
   channelList: readonly string[];
+  /** The cursor of the next page of the channel query (`loadMoreChannels`); null when all are loaded. */
+  channelsNext: string | null;
   /** The highest channel-event seq applied per channel (dedupe and gap detection). */
   positions: Readonly<Record<string, Position>>;
   /** The `/v1/sync` cursor that the state reflects. */
   syncCursor: string | null;
   outbox: readonly OutboxItem[];
-  pendingReactions: readonly PendingReaction[];
+  /** Reactions, edits and deletes shown before the server confirmed them (queued, persisted). */
+  pendingActions: readonly PendingAction[];
+  /** Threads by parent message id: replies ordered by seq (see `selectThread`). */
+  threads: Readonly<Record<string, ThreadState>>;
   typing: Readonly<Record<string, Readonly<Record<string, TypingEntry>>>>;
   /** Users seen online (connections counted by join/leave); absent = unknown/offline. */
   presence: Readonly<Record<string, number>>;
@@ -139,10 +136,12 @@ export function initialSnapshot(userId: string | null = null): ClientSnapshot {
     hydrated: false,
     channels: {},
     channelList: [],
+    channelsNext: null,
     positions: {},
     syncCursor: null,
     outbox: [],
-    pendingReactions: [],
+    pendingActions: [],
+    threads: {},
     typing: {},
     presence: {},
     drafts: {},

@@ -38,6 +38,8 @@ interface Dependencies {
   query: QueryChannelsBody;
   /** Channels whose realtime subscription delivers their events (others learn from notifications). */
   isWatched(cid: string): boolean;
+  /** Called after events may have been missed (a reload; a backfill of `cid`): refresh open threads. */
+  afterMissedEvents?(cid: string | null): Promise<void>;
   onError(error: unknown): void;
   onEvent?(event: WireEvent): void;
 }
@@ -108,6 +110,29 @@ export class SyncEngine {
     return this.enqueue(() => this.fetchChannel(cid));
   }
 
+  /**
+   * Runs `task` in the event queue (page loads that must not interleave with events), and
+   * rejects with its error.
+   */
+  serial<T>(task: () => Promise<T>): Promise<T> {
+    let result: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
+    return this.enqueue(async () => {
+      try {
+        result = { ok: true, value: await task() };
+      } catch (error) {
+        result = { ok: false, error };
+      }
+    }).then(() => {
+      if (!result!.ok) throw result!.error;
+      return result!.value;
+    });
+  }
+
+  /** The channel query of the list (the options' query over the defaults). */
+  channelQuery(): QueryChannelsBody {
+    return { sort: [{ field: 'last_message_at', direction: -1 }], message_limit: 30, limit: 30, ...this.deps.query };
+  }
+
   private async syncFromCursor(): Promise<void> {
     if (!this.deps.store.getSnapshot().syncCursor) {
       await this.reloadNow();
@@ -130,14 +155,19 @@ export class SyncEngine {
 
   private async reloadNow(): Promise<void> {
     const { cursor } = await this.deps.sync.sync({});
-    const { channels } = await this.deps.channels.query({ sort: [{ field: 'last_message_at', direction: -1 }], message_limit: 30, limit: 30, ...this.deps.query });
+    const query = this.channelQuery();
+    // As many channels as the list showed (pages loaded with loadMoreChannels), up to the API's 200.
+    const shown = this.deps.store.getSnapshot().channelList.length;
+    const limit = Math.min(200, Math.max(query.limit ?? 30, shown));
+    const { channels, next } = await this.deps.channels.query({ ...query, limit });
     this.deps.store.update((s) => {
       // Channels with messages still in the outbox stay; the rest is replaced by the server's view.
       const keep = new Set(s.outbox.map((item) => item.cid));
-      let next: ClientSnapshot = { ...s, syncCursor: cursor, hydrated: true, channels: Object.fromEntries(Object.entries(s.channels).filter(([cid]) => keep.has(cid))), positions: {} };
-      for (const state of channels) next = upsertChannelState(next, state);
-      return next;
+      let state: ClientSnapshot = { ...s, syncCursor: cursor, channelsNext: next, hydrated: true, channels: Object.fromEntries(Object.entries(s.channels).filter(([cid]) => keep.has(cid))), positions: {} };
+      for (const loaded of channels) state = upsertChannelState(state, loaded);
+      return state;
     });
+    await this.afterMissedEvents(null);
   }
 
   private async fetchChannel(cid: string): Promise<void> {
@@ -170,11 +200,20 @@ export class SyncEngine {
       // A channel without a live subscription: its new messages arrive as notifications.
       return this.route({ type: 'message.new', cid, seq: event.message.seq, created_at: event.created_at, user: event.user, message: event.message });
     }
+    if (cid && event.type === 'message.new' && event.message && !store.getSnapshot().channels[cid]) {
+      // A channel outside the store got a message it shows (hidden, or past the loaded pages):
+      // `notification.message_new` is live-only, so a sync learns of it here.
+      if (event.message.parent_id === null || event.message.show_in_channel) return this.fetchChannel(cid);
+    }
     if (cid && typeof event.seq === 'number' && store.getSnapshot().channels[cid]) {
       const position = store.getSnapshot().positions[cid];
       if (classify(position, event.seq) === 'gap') await this.backfill(cid, position!.seq, event.seq);
     }
     store.update((s) => applyEvent(s, event, this.deps.now(), this.deps.typingTtlMs));
+  }
+
+  private async afterMissedEvents(cid: string | null): Promise<void> {
+    await this.deps.afterMissedEvents?.(cid);
   }
 
   /** Reads the messages between `from` (exclusive) and `to` (exclusive), then stands at `to - 1`. */
@@ -190,5 +229,7 @@ export class SyncEngine {
       after = last.seq;
     }
     this.deps.store.update((s) => mergeMessages(s, cid, [], to - 1));
+    // Thread-only replies and edits are not in the channel's messages: refresh open threads.
+    await this.afterMissedEvents(cid);
   }
 }
