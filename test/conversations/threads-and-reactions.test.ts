@@ -75,6 +75,21 @@ describe('threads', () => {
     expect(forward.body).toMatchObject({ has_more_before: true, has_more_after: true });
   });
 
+  it('deleting a reply takes it off the count once (soft then hard), and watchers are told', async () => {
+    const topic = await sendOk(w.t, alice, room, { text: 'count me' });
+    const first = await sendOk(w.t, bob, room, { text: 'one', parent_id: topic.id });
+    await sendOk(w.t, carol, room, { text: 'two', parent_id: topic.id });
+    const since = (await w.t.request('POST', '/v1/sync', { token: alice, body: {} })).body.cursor;
+    expect((await w.t.request('DELETE', `/v1/messages/${first.id}`, { token: bob })).status).toBe(200);
+    expect((await getMessage(alice, topic.id)).reply_count).toBe(1);
+    const events = (await w.t.request('POST', '/v1/sync', { token: alice, body: { since } })).body.events;
+    expect(events.map((e: any) => [e.type, e.message.id])).toEqual([['message.deleted', first.id], ['message.updated', topic.id]]);
+    expect(events[1].message.reply_count).toBe(1);
+    // Hard-deleting the tombstone later does not count it off again.
+    expect((await w.t.request('DELETE', `/v1/messages/${first.id}?hard=true`, { token: w.app.serverToken })).status).toBe(200);
+    expect((await getMessage(alice, topic.id)).reply_count).toBe(1);
+  });
+
   it('rejects replies to replies and to messages of other channels', async () => {
     expectError(await send(w.t, alice, room, { text: 'nested', parent_id: replies[0].id }), 400, 'VALIDATION_ERROR');
     const elsewhere = await createChannel(w.t, alice, { type: 'messaging', id: 'elsewhere', members: ['bob'] });

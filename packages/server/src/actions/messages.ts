@@ -149,8 +149,21 @@ export async function doDeleteMessage(services: Services, auth: AppAuth, id: str
       message: forEvent(tombstone),
       hard_delete: hard,
     }, audienceOf(row));
+    // A thread counts the replies one can read: the first deletion of a reply takes it off its
+    // parent's count (a shadowed reply never counted).
+    if (row.parent_id && !row.deleted_at && !row.shadowed) await uncountReply(tx, context, events, auth, row.parent_id);
     return tombstone;
   });
+}
+
+async function uncountReply(tx: pg.PoolClient, context: ChannelContext, events: EventBatch, auth: AppAuth, parentId: string): Promise<void> {
+  const updated = await tx.query('update messages set reply_count = greatest(reply_count - 1, 0), updated_at = now() where app_id = $1 and id = $2', [context.appId, parentId]);
+  if (updated.rowCount === 0) return;
+  const { type, id } = context.channel;
+  const parent = await loadMessage(tx, context.appId, null, parentId);
+  if (!parent) return; // shadowed: nobody else sees it or its count
+  const seq = await nextSeq(tx, context.appId, type, id);
+  await events.channelEvent(tx, type, id, seq, { type: 'message.updated', created_at: now(), user: auth.user ? userRef(auth.user) : null, message: forEvent(parent) });
 }
 
 export async function doMessageHistory(services: Services, auth: AppAuth, id: string) {
