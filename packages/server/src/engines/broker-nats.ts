@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { connect, type NatsConnection, type NodeConnectionOptions, type Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import {
-  decodeEnvelope,
   encodeEnvelope,
   LocalSubscribers,
   ReconnectListeners,
@@ -90,7 +89,7 @@ export class NatsBroker implements Broker {
             this.log?.warn({ err: error, topic, engine: 'broker-nats' }, 'broker subscription error');
             return;
           }
-          this.received(topic, msg.string());
+          if (!this.closed) this.local.deliverReceived(topic, msg.string(), 'broker-nats');
         },
       });
       this.subscriptions.set(topic, subscription);
@@ -117,18 +116,6 @@ export class NatsBroker implements Broker {
     this.subscriptions.clear();
     // Drain sends what is buffered, unsubscribes, then closes.
     await this.nc.drain().catch(() => this.nc.close());
-  }
-
-  private received(topic: string, payload: string): void {
-    if (this.closed || !this.local.has(topic)) return;
-    let message: BrokerMessage;
-    try {
-      message = decodeEnvelope(payload);
-    } catch (error) {
-      this.log?.warn({ err: error, topic, engine: 'broker-nats' }, 'broker received a malformed message; dropped');
-      return;
-    }
-    this.local.deliver(topic, message);
   }
 
   private async watchStatus(): Promise<void> {

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import {
-  decodeEnvelope,
   encodeEnvelope,
   envelopePrefix,
   LocalSubscribers,
@@ -150,15 +149,8 @@ export class RedisBroker implements Broker {
   private received(channel: string, payload: string): void {
     if (this.closed || payload.startsWith(this.ownPrefix)) return;
     const topic = channel.slice(this.prefix.length);
-    if (!this.local.has(topic) || this.unsubscribing.has(topic)) return;
-    let message: BrokerMessage;
-    try {
-      message = decodeEnvelope(payload);
-    } catch (error) {
-      this.log?.warn({ err: error, topic, engine: 'broker-redis' }, 'broker received a malformed message; dropped');
-      return;
-    }
-    this.local.deliver(topic, message);
+    if (this.unsubscribing.has(topic)) return;
+    this.local.deliverReceived(topic, payload, 'broker-redis');
   }
 
   private async resubscribe(): Promise<void> {
