@@ -107,6 +107,7 @@ export const CHANNEL_ROWS: Row[] = [
   { route: 'GET /v1/channels/:type/:id/messages', call: (w) => ({ url: `${ch(w.shared)}/messages` }), expect: readers },
 
   { route: 'GET /v1/messages/:id', call: (w) => ({ url: `/v1/messages/${w.shared.messageId}` }), expect: readers },
+  { route: 'POST /v1/messages/:id/thread/read', call: (w) => ({ url: `/v1/messages/${w.shared.messageId}/thread/read`, body: {} }), expect: selfService(404) },
   {
     route: 'PATCH /v1/messages/:id',
     call: async (w) => ({ url: `/v1/messages/${(await w.freshChannel()).messageId}`, body: { text: 'edited' } }),

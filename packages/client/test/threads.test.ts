@@ -99,3 +99,17 @@ describe('threads', () => {
     expect(texts(alice, parent.id)).toHaveLength(8);
   });
 });
+
+describe('thread unread', () => {
+  it('the parent author sees the thread unread, and marking it read clears it', async () => {
+    const { parent, alice } = await setup();
+    const mine = async () => (await alice.read.unread()).threads.filter((t) => t.parent_id === parent.id);
+    const before = await alice.read.unread();
+    expect(before.threads.filter((t) => t.parent_id === parent.id)).toEqual([expect.objectContaining({ cid: parent.cid, unread_replies: 7 })]);
+    expect(before.unread_threads).toBe(before.threads.length);
+    const { thread: marked } = await alice.read.markThreadRead(parent.id);
+    expect(marked.unread_replies).toBe(0);
+    expect(await mine()).toEqual([]);
+    expect((await alice.read.unread()).unread_threads).toBe(before.unread_threads - 1);
+  });
+});

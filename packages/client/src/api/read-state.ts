@@ -1,6 +1,6 @@
 /** Read state: mark read / delivered, and the sync feed. */
 import { channelPath, type Transport } from './http.js';
-import type { MarkReadResult, ReadState, SyncResult, UnreadResult } from './types.js';
+import type { MarkReadResult, ReadState, SyncResult, ThreadReadResult, UnreadResult } from './types.js';
 
 /**
  * `client.read`: the read and delivered pointers.
@@ -40,6 +40,19 @@ export class ReadStateApi {
    */
   async markDelivered(cid: string, seq: number): Promise<ReadState> {
     return (await this.http.request<{ read: ReadState }>('POST', `${channelPath(cid)}/delivered`, { body: { seq } })).read;
+  }
+
+  /**
+   * `POST /v1/messages/{id}/thread/read`: the thread of `parentId` is read up to `seq` (default:
+   * its last reply). The pointer never moves back; the user's other devices get
+   * `notification.thread_mark_read`.
+   *
+   * @example
+   * const { thread } = await client.read.markThreadRead(parent.id);
+   * thread.unread_replies; // 0
+   */
+  markThreadRead(parentId: string, seq?: number): Promise<ThreadReadResult> {
+    return this.http.request('POST', `/v1/messages/${encodeURIComponent(parentId)}/thread/read`, { body: seq === undefined ? {} : { seq } });
   }
 
   /**

@@ -63,7 +63,32 @@ export interface UnreadResult {
   unread_channels: number;
   total_unread_mentions: number;
   channels: Array<{ cid: string; unread_count: number; unread_mentions: number; last_read_seq: number }>;
-  threads: unknown[];
+  /** Threads the user takes part in (replied, or wrote the parent) that have unread replies. */
+  unread_threads: number;
+  threads: ThreadUnread[];
+}
+
+/**
+ * One thread's unread replies (`GET /v1/me/unread` → `threads`).
+ *
+ * @example
+ * const badge = (t: ThreadUnread) => `${t.unread_replies} new in ${t.cid}`;
+ */
+export interface ThreadUnread {
+  parent_id: string;
+  cid: string;
+  unread_replies: number;
+  last_read_seq: number;
+}
+
+/**
+ * `POST /v1/messages/{id}/thread/read`.
+ *
+ * @example
+ * const { thread }: ThreadReadResult = await client.read.markThreadRead(parentId);
+ */
+export interface ThreadReadResult {
+  thread: { parent_id: string; cid: string; last_read_seq: number; last_read_at: string | null; unread_replies: number };
 }
 
 /**

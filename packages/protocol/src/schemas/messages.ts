@@ -130,3 +130,12 @@ export const MessageReads = Type.Object({
 
 export const PageQuery = Strict({ limit: Type.Optional(Limit), cursor: Type.Optional(Type.String({ maxLength: 512 })) });
 export type PageQuery = Static<typeof PageQuery>;
+
+/** `POST /v1/messages/{id}/thread/read`: read the thread up to `seq` (default: its last reply). */
+export const MarkThreadReadBody = Strict({ seq: Type.Optional(Type.Integer({ minimum: 0 })) });
+export type MarkThreadReadBody = Static<typeof MarkThreadReadBody>;
+export const ThreadUnread = Type.Object({ parent_id: Type.String(), cid: Type.String(), unread_replies: Type.Integer(), last_read_seq: Type.Integer() });
+export type ThreadUnread = Static<typeof ThreadUnread>;
+export const ThreadReadResponse = Type.Object({
+  thread: Type.Object({ parent_id: Type.String(), cid: Type.String(), last_read_seq: Type.Integer(), last_read_at: NullableTimestamp, unread_replies: Type.Integer() }),
+});

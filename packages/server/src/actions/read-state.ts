@@ -10,6 +10,7 @@ import type { Services } from '../services.js';
 import { writerId } from './access.js';
 import { unreadCounts } from './channel-state.js';
 import { writeChannel } from './channel-write.js';
+import { unreadThreads } from './thread-reads.js';
 
 /**
  * Whether a message lies in (from, to]. Read and delivered events take seqs too, so a pointer that
@@ -107,6 +108,7 @@ export async function doMarkDelivered(services: Services, auth: AppAuth, type: s
 export async function doUnread(services: Services, auth: AppAuth) {
   const userId = auth.user!.id;
   const counts = await unreadCounts(services.pool, auth.appId, userId);
+  const threads = await unreadThreads(services.pool, auth.appId, userId);
   const channels = [...counts]
     .map(([cid, c]) => ({ cid, unread_count: c.unread, unread_mentions: c.mentions, last_read_seq: c.lastReadSeq }))
     .filter((c) => c.unread_count > 0 || c.unread_mentions > 0)
@@ -116,6 +118,7 @@ export async function doUnread(services: Services, auth: AppAuth) {
     unread_channels: channels.filter((c) => c.unread_count > 0).length,
     total_unread_mentions: channels.reduce((sum, c) => sum + c.unread_mentions, 0),
     channels,
-    threads: [] as unknown[],
+    unread_threads: threads.length,
+    threads,
   };
 }

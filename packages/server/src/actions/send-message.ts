@@ -18,6 +18,7 @@ import type { Services } from '../services.js';
 import { allowed, requireNotFrozen, requirePermission, writerId, type ChannelContext } from './access.js';
 import { writeChannel } from './channel-write.js';
 import { renderMarkdown } from './markdown.js';
+import { trackReply } from './thread-reads.js';
 
 export interface SendResult {
   message: Message;
@@ -264,6 +265,7 @@ async function insertMessage(tx: pg.PoolClient, context: ChannelContext, events:
     );
     const parent = (await loadMessage(tx, appId, null, m.parent.id))!;
     await events.channelEvent(tx, channel.type, channel.id, parentSeq, { type: 'message.updated', created_at: now(), user: actor, message: forEvent(parent) });
+    await trackReply(tx, appId, m.parent, m.userId, seq);
   }
   for (const member of notify) {
     events.notify(member, { type: 'notification.message_new', created_at: now(), cid: message.cid, user: actor, message: forEvent(message) });

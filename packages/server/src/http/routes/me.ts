@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { Id, Message, PageQuery, PresenceResponse, SetPresenceBody, Strict } from '@parley/protocol';
+import { Id, Message, PageQuery, PresenceResponse, SetPresenceBody, Strict, ThreadUnread } from '@parley/protocol';
 import { doBlock } from '../../actions/blocks.js';
 import { doFlaggedMessages } from '../../actions/pins-and-stars.js';
 import { doSetPresence } from '../../actions/presence.js';
@@ -17,7 +17,8 @@ const Unread = Type.Object({
   unread_channels: Type.Integer(),
   total_unread_mentions: Type.Integer(),
   channels: Type.Array(Type.Object({ cid: Type.String(), unread_count: Type.Integer(), unread_mentions: Type.Integer(), last_read_seq: Type.Integer() })),
-  threads: Type.Array(Type.Unknown()),
+  unread_threads: Type.Integer(),
+  threads: Type.Array(ThreadUnread),
 });
 const SyncBody = Strict({ cids: Type.Optional(Type.Array(Type.String({ maxLength: 200 }), { maxItems: 1000 })), since: Type.Optional(Type.String({ maxLength: 512 })) });
 const SyncResponse = Type.Object({ events: Type.Array(Type.Record(Type.String(), Type.Unknown())), cursor: Type.String(), has_more: Type.Boolean() });

@@ -15,10 +15,13 @@ import {
   ReactionParams,
   ReactionResponse,
   UpdateMessageBody,
+  MarkThreadReadBody,
+  ThreadReadResponse,
 } from '@parley/protocol';
 import { doDeleteMessage, doGetMessage, doListReplies, doMessageHistory, doMessageReads, doUpdateMessage } from '../../actions/messages.js';
 import { doPin, doStar } from '../../actions/pins-and-stars.js';
 import { doAddReaction, doDeleteReaction, doListReactions } from '../../actions/reactions.js';
+import { doMarkThreadRead } from '../../actions/thread-reads.js';
 import type { Services } from '../../services.js';
 import { appAuth } from '../guards.js';
 
@@ -46,6 +49,14 @@ export function registerMessageRoutes(app: FastifyInstance, services: Services):
     '/v1/messages/:id/replies',
     { config: { auth: 'app' }, schema: { tags, summary: 'Thread replies (same pagination as messages)', params: MessageParams, querystring: MessageWindowQuery, response: { 200: MessagePage } } },
     async (request) => doListReplies(services, appAuth(request), request.params.id, request.query),
+  );
+  app.post<{ Params: P; Body: MarkThreadReadBody }>(
+    '/v1/messages/:id/thread/read',
+    {
+      config: { auth: 'user' },
+      schema: { tags: ['read state'], summary: "Mark a thread read up to seq (default: its last reply); the thread's unread replies in /v1/me/unread", params: MessageParams, body: Type.Optional(MarkThreadReadBody), response: { 200: ThreadReadResponse } },
+    },
+    async (request) => doMarkThreadRead(services, appAuth(request), request.params.id, request.body ?? {}),
   );
   app.get<{ Params: P }>('/v1/messages/:id/reads', { config: { auth: 'app' }, schema: { tags, summary: 'Who read the message, and when', params: MessageParams, response: { 200: MessageReads } } }, async (request) =>
     doMessageReads(services, appAuth(request), request.params.id),
