@@ -232,18 +232,20 @@ const commands = {
   /** One delivered publication frame of a chat channel (the raw baseline broadcasts the same). */
   async sample() {
     return new Promise((resolve) => {
-      const client = clients.find((c) => c.ws?.readyState === WebSocket.OPEN);
-      if (!client) return resolve(null);
-      const timer = setTimeout(() => resolve(null), 10_000);
+      // Every open client listens (one client's channel may get no message in the window).
+      const open = clients.filter((c) => c.ws?.readyState === WebSocket.OPEN);
+      if (open.length === 0) return resolve(null);
+      const finish = (frame) => {
+        clearTimeout(timer);
+        for (const c of open) c.ws.off('message', onMessage);
+        resolve(frame);
+      };
+      const timer = setTimeout(() => finish(null), 10_000);
       const onMessage = (data) => {
         const text = data.toString();
-        if (text.startsWith('{"push":{"channel":"chat:')) {
-          clearTimeout(timer);
-          client.ws.off('message', onMessage);
-          resolve(text);
-        }
+        if (text.startsWith('{"push":{"channel":"chat:')) finish(text);
       };
-      client.ws.on('message', onMessage);
+      for (const c of open) c.ws.on('message', onMessage);
     });
   },
   /**

@@ -267,8 +267,10 @@ async function insertMessage(tx: pg.PoolClient, context: ChannelContext, events:
     await events.channelEvent(tx, channel.type, channel.id, parentSeq, { type: 'message.updated', created_at: now(), user: actor, message: forEvent(parent) });
     await trackReply(tx, appId, m.parent, m.userId, seq);
   }
-  for (const member of notify) {
-    events.notify(member, { type: 'notification.message_new', created_at: now(), cid: message.cid, user: actor, message: forEvent(message) });
+  if (notify.length > 0) {
+    // One event object for every member: serialised once (engines/broker.ts messageJson).
+    const notification = { type: 'notification.message_new', created_at: now(), cid: message.cid, user: actor, message: forEvent(message) };
+    for (const member of notify) events.notify(member, notification);
   }
   return { message, created: true };
 }

@@ -1,4 +1,4 @@
-import { LocalSubscribers, ReconnectListeners, unsubscribeWith, type Broker, type BrokerHandler, type BrokerMessage, type BrokerOptions, type Unsubscribe } from './broker.js';
+import { LocalSubscribers, messageJson, ReconnectListeners, unsubscribeWith, type Broker, type BrokerHandler, type BrokerMessage, type BrokerOptions, type Unsubscribe } from './broker.js';
 
 /** In-process fan-out: the default for one node and the test double for the others. */
 export class MemoryBroker implements Broker {
@@ -14,7 +14,7 @@ export class MemoryBroker implements Broker {
   async publish(topic: string, message: BrokerMessage): Promise<void> {
     if (this.closed) return;
     // What the network engines would send: a message that is not JSON fails here too.
-    JSON.stringify(message);
+    messageJson(message);
     this.local.deliver(topic, message);
   }
 

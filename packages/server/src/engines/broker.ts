@@ -194,12 +194,30 @@ export class ReconnectListeners {
   }
 }
 
+const eventJson = new WeakMap<object, string>();
+
+/**
+ * A broker message as JSON. One event object is often published to many topics (a new message's
+ * notification to every member's personal topic): its JSON is computed once per event object,
+ * not once per topic. Events are never changed after they are published.
+ */
+export function messageJson(message: BrokerMessage): string {
+  let event = eventJson.get(message.event);
+  if (event === undefined) {
+    event = JSON.stringify(message.event);
+    eventJson.set(message.event, event);
+  }
+  const { event: _event, ...rest } = message;
+  const head = JSON.stringify(rest);
+  return head === '{}' ? `{"event":${event}}` : `${head.slice(0, -1)},"event":${event}}`;
+}
+
 /**
  * The wire format shared by Redis and NATS: `{"n": <node id>, "m": <BrokerMessage>}`, JSON. The
  * node id lets a node skip its own publications (already delivered locally) without parsing them.
  */
 export function encodeEnvelope(nodeId: string, message: BrokerMessage): string {
-  return `{"n":${JSON.stringify(nodeId)},"m":${JSON.stringify(message)}}`;
+  return `{"n":${JSON.stringify(nodeId)},"m":${messageJson(message)}}`;
 }
 
 export function envelopePrefix(nodeId: string): string {
