@@ -3,6 +3,7 @@
  * storage. `ParleyClient` extends it; use it alone for server-side scripts and admin tools.
  */
 import { AppApi, AppsApi } from './api/admin.js';
+import { BansApi } from './api/bans.js';
 import { ChannelsApi } from './api/channels.js';
 import { HttpClient } from './api/http.js';
 import { MembersApi } from './api/members.js';
@@ -43,6 +44,7 @@ export interface ParleyApiClientOptions {
 export class ParleyApiClient {
   readonly channels: ChannelsApi;
   readonly members: MembersApi;
+  readonly bans: BansApi;
   readonly messages: MessagesApi;
   readonly reactions: ReactionsApi;
   readonly pins: PinsApi;
@@ -61,6 +63,7 @@ export class ParleyApiClient {
     const http = new HttpClient({ baseUrl: options.url, tokens: this.tokens, fetch: options.fetch, apiKey: options.apiKey, timeoutMs: options.requestTimeoutMs, onReachability: (ok) => this.onReachability(ok) });
     this.channels = new ChannelsApi(http);
     this.members = new MembersApi(http);
+    this.bans = new BansApi(http);
     this.messages = new MessagesApi(http);
     this.reactions = new ReactionsApi(http);
     this.pins = new PinsApi(http);

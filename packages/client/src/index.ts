@@ -12,6 +12,7 @@ export { TokenManager, type TokenProvider } from './api/token-manager.js';
 export { HttpClient, errorFromResponse, channelPath, type Transport, type RequestOptions, type HttpClientOptions, type QueryValue } from './api/http.js';
 export { ChannelsApi } from './api/channels.js';
 export { MembersApi } from './api/members.js';
+export { BansApi } from './api/bans.js';
 export { MessagesApi } from './api/messages.js';
 export { ReactionsApi, PinsApi, StarsApi } from './api/reactions.js';
 export { ReadStateApi, SyncApi } from './api/read-state.js';
