@@ -79,6 +79,7 @@ describe('hard ban', () => {
     expectError(await ban('stranger', cid, { user_id: 'troll' }), 404, 'NOT_FOUND');
     expectError(await ban('mod', cid, { user_id: 'mod' }), 400, 'VALIDATION_ERROR');
     expectError(await ban('mod', cid, { user_id: 'owner' }), 403, 'PERMISSION_DENIED');
+    expectError(await ban('mod', cid, { user_id: 'admin' }), 403, 'PERMISSION_DENIED');
     expectError(await ban('mod', cid, { user_id: 'nobody-at-all' }), 404, 'NOT_FOUND');
     expectError(await ban('mod', cid, { user_id: 'troll', role: 'x' }), 400, 'VALIDATION_ERROR');
     expectError(await ban('mod', cid, { user_id: 'troll', timeout: 0 }), 400, 'VALIDATION_ERROR');
@@ -126,6 +127,9 @@ describe('shadow ban', () => {
     expectError(await api.req('member', 'POST', `/v1/messages/${hidden.id}/reactions`, { type: 'like' }), 404, 'NOT_FOUND');
     const synced = (await api.syncAll('member', memberSince)).events;
     expect(synced.some((e) => e.message?.id === hidden.id)).toBe(false);
+    // In its place, its position only: streams stay gapless, nothing to re-read.
+    expect(synced.filter((e) => e.cid === cid).map((e) => e.type)).toEqual(['event.hidden', 'message.new']);
+    expect(synced.find((e) => e.type === 'event.hidden')).toEqual({ type: 'event.hidden', cid, seq: hidden.seq, created_at: expect.any(String) });
     expect((await api.unread('member')).total_unread_count).toBe(unreadBefore + 1);
     expect((await api.ok('member', 'GET', '/v1/me/mentions')).messages).not.toContainEqual(expect.objectContaining({ id: hidden.id }));
     expect((await api.state('member', cid)).channel.last_message_at >= before.channel.last_message_at).toBe(true);
@@ -141,6 +145,27 @@ describe('shadow ban', () => {
     expect(await messageTexts('member', cid)).toEqual(['visible', 'after', 'back in the light']);
   });
 
+  it('closes the side doors: rewriting an earlier message, answering or quoting a hidden one', async () => {
+    const cid = await room();
+    const earlier = await api.send('troll', cid, 'harmless');
+    await ban('mod', cid, { user_id: 'troll', shadow: true });
+    const hidden = await api.send('troll', cid, 'hidden');
+    // Rewriting an earlier public message under the ban takes it into the shadow.
+    await api.ok('troll', 'PATCH', `/v1/messages/${earlier.id}`, { text: 'spam now' });
+    expect(await messageTexts('member', cid)).toEqual([]);
+    expect(await messageTexts('troll', cid)).toEqual(['spam now', 'hidden']);
+    // After the ban, answering or quoting what was hidden stays hidden (it would show it).
+    await api.req('mod', 'DELETE', `${ch(cid)}/bans/troll`);
+    await api.send('troll', cid, { text: 'quoting', quoted_message_id: hidden.id });
+    await api.send('troll', cid, { text: 'replying', parent_id: hidden.id, show_in_channel: true });
+    const fresh = await api.send('troll', cid, 'new and public');
+    expect(await messageTexts('member', cid)).toEqual(['new and public']);
+    expect((await api.ok('member', 'GET', `/v1/messages/${fresh.id}`)).message.quoted_message).toBeNull();
+    // Others cannot answer or quote a message they cannot see.
+    expectError(await api.req('member', 'POST', `${ch(cid)}/messages`, { text: 'x', quoted_message_id: hidden.id }), 400, 'VALIDATION_ERROR');
+    expectError(await api.req('member', 'POST', `${ch(cid)}/messages`, { text: 'x', parent_id: hidden.id }), 400, 'VALIDATION_ERROR');
+  });
+
   it('a shadowed reply does not touch its thread', async () => {
     const cid = await room();
     const parent = await api.send('member', cid, 'thread start');
@@ -148,6 +173,7 @@ describe('shadow ban', () => {
     await api.send('troll', cid, { text: 'hidden reply', parent_id: parent.id });
     const seenByMember = (await api.ok('member', 'GET', `/v1/messages/${parent.id}`)).message;
     expect(seenByMember.reply_count).toBe(0);
+    expect((await api.unread('member')).threads.filter((t: any) => t.parent_id === parent.id)).toEqual([]);
     expect((await api.ok('member', 'GET', `/v1/messages/${parent.id}/replies`)).messages).toEqual([]);
     expect(texts((await api.ok('troll', 'GET', `/v1/messages/${parent.id}/replies`)).messages)).toEqual(['hidden reply']);
   });

@@ -64,6 +64,22 @@ describe('hard ban', () => {
     expect((await raw.reply(2)).error?.code).toBe(103);
     raw.ws.close();
   });
+
+  it('ends the watch of a banned viewer who never joined (a livestream anyone may read)', async () => {
+    const id = `stage-${Date.now()}`;
+    const created = await s.t.request('POST', '/v1/channels', { token: w.app.serverToken, body: { type: 'livestream', id } });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const viewer = await watch(w.tokens.user!, `chat:livestream:${id}`);
+    const unsubscribed = new Promise<any>((resolve) => viewer.sub.once('unsubscribed', resolve));
+    const res = await s.t.request('POST', `/v1/channels/livestream/${id}/bans`, { token: w.app.serverToken, body: { user_id: 'plain' } });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    const started = Date.now();
+    expect(await unsubscribed).toMatchObject({ code: 2000 });
+    expect(Date.now() - started).toBeLessThan(1_000);
+    await s.t.request('POST', `/v1/channels/livestream/${id}/messages`, { token: w.tokens.admin, body: { text: 'after the ban' } });
+    await sleep(100);
+    expect(viewer.seen.map((e) => e.type)).not.toContain('message.new');
+  });
 });
 
 describe('shadow ban', () => {
@@ -89,6 +105,10 @@ describe('shadow ban', () => {
     const texts = (seen: Array<Record<string, any>>) => seen.filter((e) => e.type === 'message.new').map((e) => e.message.text);
     await eventually(() => expect(texts(author.seen)).toEqual(['shadowed 1', 'public 1']));
     await eventually(() => expect(texts(other.seen)).toEqual(['public 1']));
+    // In the hidden message's place, its position only: offsets stay contiguous for everyone.
+    const offsets = other.seen.filter((e) => e.type !== 'typing.start').map((e) => e.__offset);
+    expect(offsets).toEqual(offsets.map((_, i) => offsets[0] + i));
+    expect(other.seen.find((e) => e.type === 'event.hidden')).toMatchObject({ seq: expect.any(Number), cid: `${fixture.type}:${fixture.id}` });
     // Their typing is not announced either (the owner's is, through the same path).
     await eventually(() => expect(other.seen.filter((e) => e.type === 'typing.start').map((e) => e.user.id)).toContain('chan-owner'));
     expect(other.seen.filter((e) => e.type === 'typing.start').map((e) => e.user.id)).not.toContain('chan-member');

@@ -19,6 +19,8 @@ export interface ChannelContext {
   channelType: ChannelTypeDefinition;
   membership: MemberRow | null;
   actor: Actor;
+  /** The caller's ban in force here: 'shadow' (a hard ban never gets this far: 404). Never shown to them. */
+  ban: 'shadow' | null;
 }
 
 export async function channelTypeOf(services: Services, db: Queryable, appId: string, type: string): Promise<ChannelTypeDefinition> {
@@ -48,7 +50,8 @@ export async function accessChannel(services: Services, db: Queryable, auth: App
   const { channel, membership } = found;
   const channelType = await channelTypeOf(services, db, auth.appId, type);
   const actor = actorFor(auth, membership);
-  const context = { appId: auth.appId, userId, server: auth.kind === 'server' && !auth.user, channel, channelType, membership, actor };
+  const ban: ChannelContext['ban'] = found.ban === 'shadow' ? 'shadow' : null;
+  const context = { appId: auth.appId, userId, server: auth.kind === 'server' && !auth.user, channel, channelType, membership, actor, ban };
   if (!membership && !can(actor, 'read_channel', channelType)) throw notFound('channel');
   return context;
 }

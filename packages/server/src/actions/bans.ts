@@ -31,7 +31,6 @@ interface BanRow {
   created_at: Date;
 }
 
-
 function toBan(row: BanRow): Ban {
   return {
     cid: `${row.type}:${row.channel_id}`,
@@ -53,8 +52,9 @@ export async function doBanUser(services: Services, auth: AppAuth, type: string,
     const target = await findMember(tx, context.appId, type, id, body.user_id);
     // A channel's owner answers to the app, not to the channel's moderators.
     if (target?.role === 'owner' && !isAppAdmin(context)) throw permissionDenied('only an app admin may ban the channel owner');
-    const user = await tx.query<{ name: string | null; image: string | null }>('select name, image from users where app_id = $1 and id = $2', [context.appId, body.user_id]);
+    const user = await tx.query<{ name: string | null; image: string | null; role: string }>('select name, image, role from users where app_id = $1 and id = $2', [context.appId, body.user_id]);
     if (!user.rows[0]) throw notFound('user');
+    if (user.rows[0].role === 'admin' && !isAppAdmin(context)) throw permissionDenied('only an app admin may ban an app admin');
     const saved = await tx.query<BanRow>(
       `insert into channel_bans (app_id, type, channel_id, user_id, shadow, reason, banned_by, expires_at)
        values ($1, $2, $3, $4, $5, $6, $7, case when $8::int is null then null else now() + make_interval(secs => $8::int) end)

@@ -100,12 +100,16 @@ export async function doUpdateMessage(services: Services, auth: AppAuth, id: str
       [context.appId, id, version.rows[0]!.n, row.text, JSON.stringify(row.attachments), row.custom, row.edited_at ?? row.created_at],
     );
     const seq = await nextSeq(tx, context.appId, row.type, row.channel_id);
+    // A shadow-banned author rewriting an earlier message would publish under the ban: the message
+    // goes into the shadow with the edit (others keep what they saw until they reload).
+    const shadowed = row.shadowed || (own && context.ban === 'shadow');
     await tx.query(
-      `update messages set text = $3, html = $4, attachments = $5, custom = $6, edited_at = now(), updated_at = now() where app_id = $1 and id = $2`,
-      [context.appId, id, text, renderMarkdown(text), JSON.stringify(attachments), body.custom ?? row.custom],
+      `update messages set text = $3, html = $4, attachments = $5, custom = $6, shadowed = $7, edited_at = now(), updated_at = now() where app_id = $1 and id = $2`,
+      [context.appId, id, text, renderMarkdown(text), JSON.stringify(attachments), body.custom ?? row.custom, shadowed],
     );
     const message = (await loadMessage(tx, context.appId, context.userId, id))!;
-    await events.channelEvent(tx, row.type, row.channel_id, seq, { type: 'message.updated', created_at: now(), user: auth.user ? userRef(auth.user) : null, message: forEvent(message) }, audienceOf(row));
+    const update = { type: 'message.updated', created_at: now(), user: auth.user ? userRef(auth.user) : null, message: forEvent(message) };
+    await events.channelEvent(tx, row.type, row.channel_id, seq, update, audienceOf({ shadowed, user_id: row.user_id }));
     return message;
   });
 }

@@ -114,8 +114,8 @@ async function loadParent(tx: Queryable, context: ChannelContext, id: string | u
   if (!id) return null;
   const result = await tx.query<ParentRow>(
     `select m.*, u.name as user_name, u.image as user_image from messages m left join users u on u.app_id = m.app_id and u.id = m.user_id
-     where m.app_id = $1 and m.id = $2 and m.type = $3 and m.channel_id = $4 and m.seq > $5`,
-    [context.appId, id, context.channel.type, context.channel.id, context.channel.truncated_seq],
+     where m.app_id = $1 and m.id = $2 and m.type = $3 and m.channel_id = $4 and m.seq > $5 and (not m.shadowed or m.user_id = $6::text)`,
+    [context.appId, id, context.channel.type, context.channel.id, context.channel.truncated_seq, context.userId],
   );
   const row = result.rows[0];
   if (!row) throw validationError(what, 'names no message of this channel');
@@ -154,8 +154,9 @@ export async function doSendMessage(services: Services, auth: AppAuth, type: str
       }
       const quoted = await loadParent(tx, context, body.quoted_message_id, 'quoted_message_id');
       if (quoted && !config.quotes) throw permissionDenied('quotes are disabled for this channel type');
-      // A shadow-banned sender's message mentions nobody: no one else will ever see it.
-      const shadowed = context.membership?.shadow_banned === true;
+      // Shadowed: sent under a shadow ban, or answering / quoting a shadowed message (only its
+      // author can, and the answer would show it). It mentions nobody: no one else will see it.
+      const shadowed = context.ban === 'shadow' || parent?.shadowed === true || quoted?.shadowed === true;
       const mentions = shadowed ? [] : await resolveMentions(tx, context, text, body.mentioned_user_ids);
       return insertMessage(tx, context, events, { userId, body, text, clientMsgId, hash, parent, quoted, mentions, shadowed, sender: { name: auth.user?.name ?? null, image: auth.user?.image ?? null } });
     });

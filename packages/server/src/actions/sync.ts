@@ -8,6 +8,7 @@
 import { ApiError } from '../errors.js';
 import type { AppAuth } from '../http/guards.js';
 import type { Queryable } from '../db/pool.js';
+import { hiddenEvent } from '../events/event-log.js';
 import type { Services } from '../services.js';
 import { coarse, decodeSyncCursor, encodeSyncCursor, fits, parseSnapshot, snapshotText, type Snapshot } from './sync-cursor.js';
 
@@ -17,6 +18,7 @@ export const DEFAULT_RETENTION_DAYS = 30;
 interface LoggedEvent {
   event_id: number;
   event: Record<string, unknown> & { message?: { id: string } };
+  visible_to: string | null;
 }
 
 /** The current snapshot: every transaction visible in it has committed (or aborted) for good. */
@@ -41,12 +43,12 @@ export async function doSync(services: Services, auth: AppAuth, body: { cids?: s
   let upto = cursor.upto;
   if (!upto) upto = fits({ snapshot: cursor.snapshot, upto: now, eventId: Number.MAX_SAFE_INTEGER }) ? now : coarse(now);
   const result = await services.pool.query<LoggedEvent>(
-    `select e.event_id, e.event from events e
+    `select e.event_id, e.event, e.visible_to from events e
      where e.app_id = $1 and e.txid >= $2::xid8 and e.txid < $3::xid8
        and not pg_visible_in_snapshot(e.txid, $4::pg_snapshot) and pg_visible_in_snapshot(e.txid, $5::pg_snapshot)
        and e.event_id > $6
        and (e.target_user_id = $7
-         or (e.target_user_id is null and (e.visible_to is null or e.visible_to = $7) and exists (
+         or (e.target_user_id is null and exists (
                select 1 from channel_members cm where cm.app_id = e.app_id and cm.type = e.type and cm.channel_id = e.channel_id
                  and cm.user_id = $7 and e.created_at >= cm.created_at)
              and ($8::text[] is null or (e.type || ':' || e.channel_id) = any($8::text[]))))
@@ -64,7 +66,8 @@ export async function doSync(services: Services, auth: AppAuth, body: { cids?: s
   );
   const page = result.rows.slice(0, PAGE);
   const hasMore = result.rows.length > PAGE;
-  const events = await redactDeleted(services, auth.appId, page.map((r) => r.event));
+  // Events of others' shadowed messages: their position only (like live delivery and recovery).
+  const events = await redactDeleted(services, auth.appId, page.map((r) => (r.visible_to && r.visible_to !== userId ? hiddenEvent(r.event) : r.event)));
   const next = hasMore
     ? encodeSyncCursor({ snapshot: cursor.snapshot, upto, eventId: page[page.length - 1]!.event_id, issuedAt: cursor.issuedAt })
     : encodeSyncCursor({ snapshot: upto, eventId: 0 });

@@ -14,7 +14,6 @@ import type { Services } from '../services.js';
 import { writerId } from './access.js';
 import { writeMessage } from './messages.js';
 
-
 /** After a reply is inserted (same transaction): the replier has read up to it; the parent's author joins the thread. */
 export async function trackReply(tx: pg.PoolClient, appId: string, parent: { id: string; type: string; channel_id: string; seq: number; user_id: string | null }, replier: string, replySeq: number) {
   await tx.query({
@@ -36,7 +35,11 @@ export async function doMarkThreadRead(services: Services, auth: AppAuth, parent
     const userId = writerId(context);
     if (!context.membership) throw notFound('membership');
     if (parent.parent_id) throw validationError('id', 'names a reply, not a thread');
-    const last = await tx.query<{ seq: number | null }>('select max(seq)::int as seq from messages where app_id = $1 and parent_id = $2', [context.appId, parentId]);
+    // The last reply the caller can see (not another's shadowed one, not a tombstone: no oracle).
+    const last = await tx.query<{ seq: number | null }>(
+      'select max(seq)::int as seq from messages where app_id = $1 and parent_id = $2 and deleted_at is null and (not shadowed or user_id = $3)',
+      [context.appId, parentId, userId],
+    );
     const top = last.rows[0]?.seq ?? parent.seq;
     const target = Math.min(body.seq ?? top, top);
     const moved = await tx.query<{ last_read_seq: number; last_read_at: Date | null }>(
@@ -54,6 +57,9 @@ export async function doMarkThreadRead(services: Services, auth: AppAuth, parent
   });
 }
 
+/** At most this many threads (the newest) are listed in /v1/me/unread. */
+const MAX_THREADS = 200;
+
 /**
  * The caller's threads with unread replies (or one thread): replies after their pointer, not
  * theirs, not deleted or shadowed, in channels they still belong to, parents not deleted.
@@ -69,7 +75,7 @@ export async function unreadThreads(db: Queryable, appId: string, userId: string
      cross join lateral (select count(*)::int as unread from messages r where r.app_id = tr.app_id and r.parent_id = tr.parent_id
        and r.seq > tr.last_read_seq and r.deleted_at is null and not r.shadowed and r.user_id is distinct from tr.user_id) n
      where tr.app_id = $1 and tr.user_id = $2 and ($3::uuid is null or tr.parent_id = $3) and (n.unread > 0 or $3::uuid is not null)
-     order by tr.parent_id`,
+     order by tr.parent_id desc limit ${MAX_THREADS}`,
     values: [appId, userId, only],
   });
   return result.rows.map((r) => ({ parent_id: r.parent_id, cid: `${r.type}:${r.channel_id}`, unread_replies: r.unread, last_read_seq: r.last_read_seq }));

@@ -30,7 +30,7 @@ export async function doTyping(services: Services, auth: AppAuth, type: string, 
   const parentId = body.parent_id ?? null;
   if (parentId) await requireChannelMessage(services, context, parentId);
   // A shadow-banned user's typing would announce messages nobody will see.
-  const announce = context.channel.member_count <= context.channelType.config.typing_watcher_threshold && !context.membership?.shadow_banned;
+  const announce = context.channel.member_count <= context.channelType.config.typing_watcher_threshold && context.ban !== 'shadow';
   const target: TypingTarget = { appId: auth.appId, type, channelId: id, user: userRef(auth.user!)!, parentId };
   if (body.state === 'start') {
     if (announce) services.typing.start(target);

@@ -38,8 +38,6 @@ export interface MemberRow {
   banned: boolean;
   created_at: Date;
   updated_at: Date;
-  /** Under an active shadow ban (read with the caller's own membership only; never shown). */
-  shadow_banned?: boolean;
   user_name?: string | null;
   user_image?: string | null;
 }
@@ -176,7 +174,6 @@ export async function findChannelWithMember(
     user_name: row.m_user_name as string | null,
     user_image: row.m_user_image as string | null,
     ...Object.fromEntries(MEMBER_FIELDS.map((f) => [f, row[`m_${f}`]])),
-    shadow_banned: ban === 'shadow',
   } as MemberRow;
   return { channel, membership, ban };
 }

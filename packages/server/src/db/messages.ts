@@ -117,7 +117,7 @@ export function messageSelect(where: string, tail = ''): string {
       where r.app_id = m.app_id and r.message_id = m.id and r.user_id = $2), '[]') end as own
   from messages m
   left join users u on u.app_id = m.app_id and u.id = m.user_id
-  left join messages q on q.app_id = m.app_id and q.id = m.quoted_message_id
+  left join messages q on q.app_id = m.app_id and q.id = m.quoted_message_id and (not q.shadowed or q.user_id = $2::text)
   left join users qu on qu.app_id = q.app_id and qu.id = q.user_id
   where m.app_id = $1 and (not m.shadowed or m.user_id = $2::text) and ${where} ${tail}`;
 }

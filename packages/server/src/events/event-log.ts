@@ -58,6 +58,14 @@ export class EventBatch {
   }
 }
 
+/**
+ * What a user who may not see an event gets at its seq (an event of another user's shadowed
+ * message): its position and nothing else, so streams stay gapless and clients need not re-read.
+ */
+export function hiddenEvent(event: Record<string, unknown>): ParleyEvent {
+  return { type: 'event.hidden', cid: event.cid, seq: event.seq, created_at: event.created_at as string };
+}
+
 export function now(): string {
   return new Date().toISOString();
 }

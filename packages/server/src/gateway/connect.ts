@@ -72,10 +72,11 @@ export async function connect(connection: Connection, id: number, body: ConnectR
     const cid = message.event.cid;
     // A channel this connection watches delivers its message.new itself: the notification
     // would only double the frames (Stream sends it for unwatched channels only, too).
-    if (message.event.type === 'notification.message_new' && connection.subscriptions.has(`chat:${String(cid)}`)) return;
+    if (message.event.type === 'notification.message_new' && connection.subscriptions.get(`chat:${String(cid)}`)?.live) return;
     connection.push({ channel, pub: { data: message.event } });
     // Removed from a channel: its subscription (if any) ends unless the user may still read it.
-    if (message.event.type === 'notification.removed_from_channel' && typeof cid === 'string') connection.subscriptions.get(`chat:${cid}`)?.revalidate();
+    const type = message.event.type;
+    if ((type === 'notification.removed_from_channel' || type === 'user.banned') && typeof cid === 'string') connection.subscriptions.get(`chat:${cid}`)?.revalidate();
   };
   const { hub } = connection.gateway;
   void hub.add(topic, listener);

@@ -5,7 +5,7 @@
  */
 import { redactDeleted } from '../actions/sync.js';
 import type { ChannelRow } from '../db/channels.js';
-import type { ParleyEvent } from '../events/event-log.js';
+import { hiddenEvent, type ParleyEvent } from '../events/event-log.js';
 import type { Services } from '../services.js';
 import type { Publication, StreamPosition } from './protocol-types.js';
 
@@ -34,11 +34,11 @@ interface Range {
 /** A publication as the log holds it: `visibleTo` names its only reader (a shadowed message's author). */
 export type StreamEntry = Publication & { visibleTo?: string };
 
-/** What `viewer` may see of `entries`, as publications for the wire. */
+/** `entries` as `viewer` sees them: what they may not see becomes an `event.hidden` at its offset. */
 export function visibleFor(entries: StreamEntry[], viewer: string | null): Publication[] {
-  const out: Publication[] = [];
-  for (const { visibleTo, ...publication } of entries) if (!visibleTo || visibleTo === viewer) out.push(publication);
-  return out;
+  return entries.map(({ visibleTo, ...publication }) =>
+    !visibleTo || visibleTo === viewer ? publication : { data: hiddenEvent(publication.data as Record<string, unknown>), offset: publication.offset },
+  );
 }
 
 /** Channel events with `after < seq <= upto`, ascending, at most `limit`, redacted like /v1/sync. */

@@ -19,7 +19,7 @@ import { parseChatChannel, isPersonalChannel, type ChatChannel } from './channel
 import { Errors, Unsubscribes, type DisconnectCode } from './codes.js';
 import { ConnectionClosed, type Connection } from './connection.js';
 import type { Listener } from './hub.js';
-import { publicationFrame } from './shared-frames.js';
+import { hiddenFrame, publicationFrame } from './shared-frames.js';
 import type { Command, HistoryRequest, SubscribeRequest, SubscribeResult } from './protocol-types.js';
 import { history, positionOf, readStream, recover, RECOVERY_WINDOW, UnrecoverablePosition } from './recovery.js';
 
@@ -32,6 +32,13 @@ const NO_GAP = new Map<number, BrokerMessage>();
 /** Join and leave travel on the channel's topic as these internal event types. */
 const JOIN = 'gateway.join';
 const LEAVE = 'gateway.leave';
+
+/** The user whose access to the channel an event may end: a removed member, a banned user. */
+function endsAccessOf(event: BrokerMessage['event']): string | undefined {
+  if (event.type === 'member.removed') return (event.member as { user_id?: string } | undefined)?.user_id;
+  if (event.type === 'user.banned') return (event.target_user as { id?: string } | undefined)?.id;
+  return undefined;
+}
 
 export class ChannelSubscription {
   readonly name: string;
@@ -62,6 +69,11 @@ export class ChannelSubscription {
 
   get ended(): boolean {
     return this.state === 'ended';
+  }
+
+  /** Started and delivering (not starting, re-checking access or ended). */
+  get live(): boolean {
+    return this.state === 'live';
   }
 
   /** Starts listening (arrivals are held); resolves once publications from every node arrive. */
@@ -166,16 +178,17 @@ export class ChannelSubscription {
   private emit(message: BrokerMessage): void {
     const offset = message.offset!;
     const event = message.event;
-    if (event.type === 'member.removed' && offset > this.cleared && (event.member as { user_id?: string } | undefined)?.user_id === this.connection.userId) {
-      // Held, not delivered, until access is known: a removed member gets nothing more of the channel.
+    if (offset > this.cleared && endsAccessOf(event) === this.connection.userId) {
+      // Held, not delivered, until access is known: a removed member (or a banned watcher who was
+      // never a member) gets nothing more of the channel.
       this.held.push(message);
       this.pause();
       return;
     }
     this.position = offset;
-    // Another user's shadowed message (or its events): the offset passes, nothing is shown.
-    if (message.visibleTo && message.visibleTo !== this.connection.userId) return;
-    this.connection.pushFrame(publicationFrame(this.name, message));
+    // Another user's shadowed message (or its events): its position, nothing else.
+    const hidden = message.visibleTo !== undefined && message.visibleTo !== this.connection.userId;
+    this.connection.pushFrame(hidden ? hiddenFrame(this.name, message) : publicationFrame(this.name, message));
     if (event.type === 'channel.deleted') this.end(Unsubscribes.channelDeleted);
   }
 
