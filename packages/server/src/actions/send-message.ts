@@ -198,7 +198,7 @@ async function insertMessage(tx: pg.PoolClient, context: ChannelContext, events:
   const id = uuidv7();
   const inChannel = !m.parent || m.body.show_in_channel === true;
   // What others see of it: a shadowed message moves no channel, unhides nothing, notifies nobody.
-  const public_ = inChannel && !m.shadowed;
+  const visibleToOthers = inChannel && !m.shadowed;
   const html = renderMarkdown(m.text);
   const attachments = m.body.attachments ?? [];
   const custom = m.body.custom ?? {};
@@ -229,7 +229,7 @@ async function insertMessage(tx: pg.PoolClient, context: ChannelContext, events:
                on conflict (app_id, user_id, message_id) do update set mentioned = true returning 1)
      select (select seq from msg) as seq, (select at from t) as at,
        (select coalesce(array_agg(user_id), '{}') from channel_members where app_id = $1 and type = $2 and channel_id = $3 and user_id <> $5 and $6) as notify`,
-    values: [appId, channel.type, channel.id, id, m.userId, public_, m.parent ? 'reply' : 'regular', m.text, html,
+    values: [appId, channel.type, channel.id, id, m.userId, visibleToOthers, m.parent ? 'reply' : 'regular', m.text, html,
       JSON.stringify(attachments), custom, m.parent?.id ?? null, m.parent ? m.body.show_in_channel === true : false,
       m.body.quoted_message_id ?? null, mentionIds, m.body.silent === true, m.clientMsgId, m.hash, m.shadowed],
   });

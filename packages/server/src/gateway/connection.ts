@@ -183,12 +183,7 @@ export class Connection {
 
   /** A push already serialised (shared by every watcher of a channel: shared-frames.ts). */
   pushFrame(frame: Buffer): void {
-    if (this.state === 'closed') return;
-    if (this.ws.bufferedAmount > this.gateway.options.maxBufferedBytes) {
-      this.disconnect(Disconnects.slow);
-      return;
-    }
-    this.ws.send(frame, { binary: false });
+    this.send(frame);
   }
 
   /** Closes with a protocol disconnect code; idempotent. */
@@ -249,12 +244,17 @@ export class Connection {
   }
 
   private write(reply: Reply): void {
+    if (this.state !== 'closed') this.send(JSON.stringify(reply));
+  }
+
+  /** One text frame out, unless the client stopped reading (then 3008, like Centrifugo). */
+  private send(data: string | Buffer): void {
     if (this.state === 'closed') return;
     if (this.ws.bufferedAmount > this.gateway.options.maxBufferedBytes) {
       this.disconnect(Disconnects.slow);
       return;
     }
-    this.ws.send(JSON.stringify(reply));
+    this.ws.send(data, { binary: false });
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
