@@ -15,7 +15,8 @@
  */
 import type { Message } from '@parley/protocol';
 import { ParleyError } from '../errors.js';
-import { backoffDelay, sleep } from '../util/backoff.js';
+import { backoffDelay } from '../util/backoff.js';
+import { RetryLoop } from './retry-loop.js';
 import type { PendingAction } from '../state/action-types.js';
 import type { Store } from '../state/store.js';
 import { applyAnswer } from '../state/apply-event.js';
@@ -38,9 +39,6 @@ type Settle = { resolve(message: Message | null): void; reject(error: unknown): 
  * await client.actions.idle(); // nothing left that can be sent now
  */
 export class ActionQueue {
-  private running = false;
-  private paused = true;
-  private wake = new AbortController();
   private inFlight: string | undefined;
   private networkFailures = 0;
   private readonly waiters = new Map<string, Settle[]>();
@@ -74,15 +72,12 @@ export class ActionQueue {
 
   /** Starts (or wakes) sending: at connect, on reconnect, after a send left the outbox. */
   kick(): void {
-    this.paused = false;
-    this.wake.abort();
-    if (!this.running) void this.run();
+    this.loop.kick();
   }
 
   /** Stops after the current attempt (auth failure, close). Actions stay. */
   pause(): void {
-    this.paused = true;
-    this.wake.abort();
+    this.loop.pause();
   }
 
   /** Stops for good: open promises reject with `CLIENT_CLOSED` (their actions stay stored). */
@@ -97,7 +92,7 @@ export class ActionQueue {
 
   /** Resolves when no action can be sent now (none left, or all wait for their message's send). */
   idle(): Promise<void> {
-    if (!this.running && !this.next()) return Promise.resolve();
+    if (!this.loop.isRunning && !this.next()) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -114,23 +109,15 @@ export class ActionQueue {
     return undefined;
   }
 
-  private async run(): Promise<void> {
-    this.running = true;
-    try {
-      for (;;) {
-        const next = this.paused ? undefined : this.next();
-        if (!next) break;
-        const delay = await this.attempt(next.action, next.messageId);
-        if (delay > 0 && !this.paused) {
-          this.wake = new AbortController();
-          await sleep(delay, this.wake.signal);
-        }
-      }
-    } finally {
-      this.running = false;
-      if (!this.next() || this.paused) for (const resolve of this.idleWaiters.splice(0)) resolve();
-    }
-  }
+  private readonly loop = new RetryLoop(
+    async () => {
+      const next = this.next();
+      return next ? this.attempt(next.action, next.messageId) : null;
+    },
+    () => {
+      if (!this.next() || this.loop.isPaused) for (const resolve of this.idleWaiters.splice(0)) resolve();
+    },
+  );
 
   /** One attempt; returns how long to wait before the next one. */
   private async attempt(action: PendingAction, messageId: string | null): Promise<number> {

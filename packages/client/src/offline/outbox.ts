@@ -11,7 +11,8 @@
  */
 import type { Message, SendMessageBody } from '@parley/protocol';
 import { ParleyError } from '../errors.js';
-import { backoffDelay, sleep } from '../util/backoff.js';
+import { backoffDelay } from '../util/backoff.js';
+import { RetryLoop } from './retry-loop.js';
 import { newClientMsgId } from '../util/ids.js';
 import { mergeMessages } from '../state/apply-event.js';
 import type { Store } from '../state/store.js';
@@ -74,9 +75,6 @@ interface Dependencies {
  * client.outbox.cancel(failedItem.client_msg_id);
  */
 export class Outbox {
-  private running = false;
-  private paused = true;
-  private wake = new AbortController();
   private inFlight: string | undefined;
   private networkFailures = 0;
   private readonly waiters = new Map<string, Array<(result: SendResult) => void>>();
@@ -131,15 +129,12 @@ export class Outbox {
 
   /** Starts (or wakes) sending: at connect, on reconnect, after a new item. */
   kick(): void {
-    this.paused = false;
-    this.wake.abort();
-    if (!this.running) void this.run();
+    this.loop.kick();
   }
 
   /** Stops sending after the current attempt (auth failure, close). Items stay. */
   pause(): void {
-    this.paused = true;
-    this.wake.abort();
+    this.loop.pause();
   }
 
   /** Stops for good: open handles settle as `closed` (their items stay stored). */
@@ -158,24 +153,17 @@ export class Outbox {
     return this.deps.store.getSnapshot().outbox.find((item) => item.status === 'sending');
   }
 
-  private async run(): Promise<void> {
-    this.running = true;
-    try {
-      for (;;) {
-        this.settleConfirmed();
-        const item = this.paused ? undefined : this.pending();
-        if (!item) break;
-        const delay = await this.attempt(item);
-        if (delay > 0 && !this.paused) {
-          this.wake = new AbortController();
-          await sleep(delay, this.wake.signal);
-        }
-      }
-    } finally {
-      this.running = false;
+  private readonly loop = new RetryLoop(
+    async () => {
+      this.settleConfirmed();
+      const item = this.pending();
+      return item ? this.attempt(item) : null;
+    },
+    () => {
+      this.settleConfirmed();
       if (!this.pending()) for (const resolve of this.idleWaiters.splice(0)) resolve();
-    }
-  }
+    },
+  );
 
   /** One attempt; returns how long to wait before the next one. */
   private async attempt(item: OutboxItem): Promise<number> {
