@@ -91,6 +91,8 @@ describe('loadConfig', () => {
     ['PARLEY_ADMIN_TOKEN', 'x'.repeat(15)],
     ['PARLEY_SHUTDOWN_TIMEOUT', '0'],
     ['PARLEY_BODY_LIMIT', 'lots'],
+    ['PARLEY_JWKS_ALLOW_PRIVATE', 'maybe'],
+    ['PARLEY_JWKS_ALLOWED_HOSTS', 'https://auth.example.com/'],
   ];
   it.each(bad)('rejects %s=%s with a ConfigError naming the variable', (variable, value) => {
     const error = configError({ [variable]: value });
@@ -130,6 +132,14 @@ describe('loadConfig', () => {
     expect(configError({ PARLEY_TYPING_TIMEOUT_MS: '7s' }).variable).toBe('PARLEY_TYPING_TIMEOUT_MS');
     expect(configError({ PARLEY_TYPING_TIMEOUT_MS: '0' }).variable).toBe('PARLEY_TYPING_TIMEOUT_MS');
     expect(configError({ PARLEY_LAST_SEEN_INTERVAL_MS: '-1' }).variable).toBe('PARLEY_LAST_SEEN_INTERVAL_MS');
+  });
+
+  it('reads the JWKS fetch policy: private addresses allowed outside production only, an optional host list', () => {
+    expect(loadConfig({}).jwksPolicy).toEqual({ allowPrivate: true, allowedHosts: null });
+    expect(loadConfig({ NODE_ENV: 'production' }).jwksPolicy).toEqual({ allowPrivate: false, allowedHosts: null });
+    expect(loadConfig({ NODE_ENV: 'production', PARLEY_JWKS_ALLOW_PRIVATE: 'true' }).jwksPolicy.allowPrivate).toBe(true);
+    expect(loadConfig({ PARLEY_JWKS_ALLOW_PRIVATE: 'off' }).jwksPolicy.allowPrivate).toBe(false);
+    expect(loadConfig({ PARLEY_JWKS_ALLOWED_HOSTS: 'auth.example.com, *.supabase.co' }).jwksPolicy.allowedHosts).toEqual(['auth.example.com', '*.supabase.co']);
   });
 
   it('does not read process.env when given an environment', () => {

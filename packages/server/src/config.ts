@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { JwksFetchPolicy } from './auth/jwks-fetch.js';
 
 /** Server configuration, read from the environment once at start. See README "Configuration". */
 export interface Config {
@@ -35,6 +36,8 @@ export interface Config {
   insecureHistorySize: number;
   /** Seconds a publication of the insecure gateway stays in its channel's history. */
   insecureHistoryTtlSeconds: number;
+  /** Where apps' JWKS URLs may point (SSRF guard: auth/jwks-fetch.ts). */
+  jwksPolicy: JwksFetchPolicy;
 }
 
 export class ConfigError extends Error {
@@ -48,6 +51,23 @@ export class ConfigError extends Error {
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function boolean(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw.toLowerCase())) return false;
+  throw new ConfigError(name, `must be true or false, got "${raw}"`);
+}
+
+function hostList(env: NodeJS.ProcessEnv, name: string): string[] | null {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return null;
+  const hosts = raw.split(',').map((h) => h.trim()).filter(Boolean);
+  const bad = hosts.find((h) => !/^(\*\.)?[a-z0-9.-]+$/i.test(h));
+  if (bad) throw new ConfigError(name, `must be a comma-separated list of host names (or *.suffix), got "${bad}"`);
+  return hosts;
+}
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
@@ -113,5 +133,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     insecureGatewayPort,
     insecureHistorySize: integer(env, 'PARLEY_INSECURE_HISTORY_SIZE', 100, 0, 10_000),
     insecureHistoryTtlSeconds: integer(env, 'PARLEY_INSECURE_HISTORY_TTL', 300, 1, 86_400),
+    jwksPolicy: { allowPrivate: boolean(env, 'PARLEY_JWKS_ALLOW_PRIVATE', !production), allowedHosts: hostList(env, 'PARLEY_JWKS_ALLOWED_HOSTS') },
   };
 }

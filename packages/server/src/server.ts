@@ -69,7 +69,7 @@ export async function createServer(options: CreateServerOptions): Promise<Parley
     migrations,
     keys,
     apps,
-    authenticator: new Authenticator(pool, keys, apps, new JwksVerifier(), config.adminToken),
+    authenticator: new Authenticator(pool, keys, apps, new JwksVerifier(config.jwksPolicy), config.adminToken),
     rateLimiter,
     broker,
     presence,

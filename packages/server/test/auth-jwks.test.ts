@@ -1,6 +1,7 @@
 /**
  * External identity providers: RS256/ES256 tokens verified against a JWKS served by a local
- * HTTP server, with the app named by X-Api-Key. Anything else is refused with 401.
+ * HTTP server, with the app named by X-Api-Key. Anything else is refused with 401 (503 when the
+ * provider's key set cannot be fetched).
  */
 import { createHmac, createPublicKey } from 'node:crypto';
 import http from 'node:http';
@@ -215,9 +216,13 @@ describe('provider configuration', () => {
     expect(response.status, JSON.stringify(response.body)).toBe(200);
     expect(response.body.user.id).toBe(id);
     expect(downHits).toBe(0);
-    // A token of the down provider is refused (its keys cannot be had), not accepted by the other.
+    // A token of the down provider is refused (its keys cannot be had), not accepted by the other:
+    // 503 with Retry-After — the provider is down, the token may be fine.
     const stranded = freshId('stranded');
-    expectUnauthorized(await me(await providerToken(stranded, { issuer: 'https://down.test' }), multi.keyId));
+    const refused = await me(await providerToken(stranded, { issuer: 'https://down.test' }), multi.keyId);
+    expect(refused.status, JSON.stringify(refused.body)).toBe(503);
+    expect(refused.body.error.code).toBe('UNAVAILABLE');
+    expect(refused.headers['retry-after']).toBe('30');
     expect(downHits).toBeGreaterThan(0);
     expect(await userRow(multi.appId, stranded)).toBeUndefined();
   });

@@ -5,7 +5,8 @@ import type pg from 'pg';
 import { countKeys, deleteKey, findApp, insertApp, insertKey, listApps, listKeys, updateApp, type AppRow } from '../db/apps.js';
 import { transaction } from '../db/pool.js';
 import { DEFAULT_LIMITS } from '../engines/rate-limiter.js';
-import { ApiError, notFound } from '../errors.js';
+import { jwksUrlProblem } from '../auth/jwks-fetch.js';
+import { ApiError, notFound, validationError } from '../errors.js';
 import type { Services } from '../services.js';
 import { newAppId, newKeyId, newSecret } from '../util/ids.js';
 
@@ -76,6 +77,11 @@ export async function doGetApp(pool: pg.Pool, appId: string) {
 
 /** Settings merge one level deep: `limits` merges key by key; other keys replace. */
 export async function doPatchApp(services: Services, appId: string, body: PatchAppBody) {
+  // Refused up front where the operator's JWKS policy already says no (the fetch checks again).
+  for (const [i, provider] of (body.settings?.auth_providers ?? []).entries()) {
+    const problem = jwksUrlProblem(provider.jwks_url, services.config.jwksPolicy);
+    if (problem) throw validationError(`settings.auth_providers[${i}].jwks_url`, problem);
+  }
   const row = await transaction(services.pool, async (tx) => {
     const current = await tx.query<AppRow>('select app_id, name, settings, created_at from apps where app_id = $1 for update', [appId]);
     const app = current.rows[0];

@@ -100,7 +100,12 @@ export class Authenticator {
     const providers = app?.settings.auth_providers ?? [];
     if (providers.length === 0) throw unauthorized('this app accepts no external identity provider');
     const result = await this.jwks.verify(token, providers);
-    if (!result.ok) throw result.expired ? new ApiError('TOKEN_EXPIRED', 'token expired') : unauthorized('invalid token');
+    if (!result.ok) {
+      if (result.expired) throw new ApiError('TOKEN_EXPIRED', 'token expired');
+      // The provider's keys could not be had: not the caller's fault, and worth a retry.
+      if (result.unavailable) throw new ApiError('UNAVAILABLE', 'the identity provider could not be reached', undefined, 30);
+      throw unauthorized('invalid token');
+    }
     checkIssuedAt(result.payload);
     return { kind: 'user', appId: key.appId, keyId: key.keyId, user: await this.activeUser(key.appId, result.userId, true) };
   }
