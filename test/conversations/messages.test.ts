@@ -66,6 +66,25 @@ describe('send validation', () => {
     const daveMentions = await w.t.request('GET', '/v1/me/mentions', { token: dave });
     expect(daveMentions.body.messages).toEqual([]);
   });
+
+  it('an edit re-reads the mentions of the text: added @ids count, removed ones stop, explicit ones stay', async () => {
+    const mentionIds = async (token: string) => (await w.t.request('GET', '/v1/me/mentions', { token })).body.messages.map((m: any) => m.id);
+    const unreadMentions = async (token: string) => (await w.t.request('GET', '/v1/me/unread', { token })).body.total_unread_mentions;
+    const sent = await sendOk(w.t, alice, general, { text: 'ping @bob', mentioned_user_ids: ['carol'] });
+    const carolBefore = await unreadMentions(carol);
+    const edited = await w.t.request('PATCH', `/v1/messages/${sent.id}`, { token: alice, body: { text: 'ping someone else' } });
+    expect(edited.status, JSON.stringify(edited.body)).toBe(200);
+    expect(edited.body.message.mentioned_users.map((u: any) => u.id)).toEqual(['carol']);
+    expect(await mentionIds(bob)).not.toContain(sent.id);
+    expect(await mentionIds(carol)).toContain(sent.id);
+    expect(await unreadMentions(carol)).toBe(carolBefore);
+
+    const bobBefore = await unreadMentions(bob);
+    const again = await w.t.request('PATCH', `/v1/messages/${sent.id}`, { token: alice, body: { text: 'ping @bob after all, and @dave' } });
+    expect(again.body.message.mentioned_users.map((u: any) => u.id)).toEqual(['bob', 'carol']);
+    expect(await mentionIds(bob)).toContain(sent.id);
+    expect(await unreadMentions(bob)).toBe(bobBefore + 1);
+  });
 });
 
 describe('markdown', () => {

@@ -12,6 +12,7 @@ import { accessChannel, allowed, requireNotFrozen, requirePermission, type Chann
 import { messageWindow } from './channel-state.js';
 import { writeChannel } from './channel-write.js';
 import { renderMarkdown } from './markdown.js';
+import { remention } from './mentions.js';
 import { validateContent } from './send-message.js';
 
 /** Where a message lives, without any visibility check (callers then go through accessChannel). */
@@ -107,6 +108,7 @@ export async function doUpdateMessage(services: Services, auth: AppAuth, id: str
       `update messages set text = $3, html = $4, attachments = $5, custom = $6, shadowed = $7, edited_at = now(), updated_at = now() where app_id = $1 and id = $2`,
       [context.appId, id, text, renderMarkdown(text), JSON.stringify(attachments), body.custom ?? row.custom, shadowed],
     );
+    if (body.text !== undefined) await remention(tx, context, row, text, shadowed);
     const message = (await loadMessage(tx, context.appId, context.userId, id))!;
     const update = { type: 'message.updated', created_at: now(), user: auth.user ? userRef(auth.user) : null, message: forEvent(message) };
     await events.channelEvent(tx, row.type, row.channel_id, seq, update, audienceOf({ shadowed, user_id: row.user_id }));

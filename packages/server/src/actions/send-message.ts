@@ -18,6 +18,7 @@ import type { Services } from '../services.js';
 import { allowed, requireNotFrozen, requirePermission, writerId, type ChannelContext } from './access.js';
 import { writeChannel } from './channel-write.js';
 import { renderMarkdown } from './markdown.js';
+import { resolveMentions, type UserRefRow } from './mentions.js';
 import { trackReply } from './thread-reads.js';
 
 export interface SendResult {
@@ -69,21 +70,6 @@ async function replay(services: Services, auth: AppAuth, existing: { id: string;
   const message = await loadMessage(services.pool, auth.appId, auth.user?.id ?? null, existing.id);
   if (!message) throw notFound('message');
   return { message, created: false };
-}
-
-/** @mentions: explicit ids and `@id` tokens in the text, kept only when they are members. */
-type UserRefRow = { id: string; name: string | null; image: string | null };
-
-async function resolveMentions(tx: Queryable, context: ChannelContext, text: string, explicit: string[] = []): Promise<UserRefRow[]> {
-  const fromText = [...text.matchAll(/(?:^|[^\w])@([A-Za-z0-9_@.|=+!-]{1,128})/g)].map((m) => m[1]!.replace(/[.!]+$/, ''));
-  const candidates = [...new Set([...explicit, ...fromText])];
-  if (candidates.length === 0) return [];
-  const result = await tx.query<UserRefRow>(
-    `select cm.user_id as id, u.name, u.image from channel_members cm left join users u on u.app_id = cm.app_id and u.id = cm.user_id
-     where cm.app_id = $1 and cm.type = $2 and cm.channel_id = $3 and cm.user_id = any($4::text[]) order by cm.user_id`,
-    [context.appId, context.channel.type, context.channel.id, candidates],
-  );
-  return result.rows;
 }
 
 async function checkBlocked(tx: Queryable, context: ChannelContext, userId: string): Promise<void> {
