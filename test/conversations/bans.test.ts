@@ -134,6 +134,19 @@ describe('shadow ban', () => {
     expect((await api.ok('member', 'GET', '/v1/me/mentions')).messages).not.toContainEqual(expect.objectContaining({ id: hidden.id }));
     expect((await api.state('member', cid)).channel.last_message_at >= before.channel.last_message_at).toBe(true);
 
+    // Their reactions on public messages are theirs alone: not in counts, lists or others' events.
+    const visible = (await api.ok('member', 'GET', `${ch(cid)}/messages`)).messages.find((m: any) => m.text === 'after');
+    const reacted = await api.ok('troll', 'POST', `/v1/messages/${visible.id}/reactions`, { type: 'clown' });
+    expect(reacted.message.own_reactions.map((r: any) => r.type)).toEqual(['clown']);
+    const seenByOthers = (await api.ok('member', 'GET', `/v1/messages/${visible.id}`)).message;
+    expect(seenByOthers.reaction_counts).toEqual({});
+    expect(seenByOthers.latest_reactions).toEqual([]);
+    expect((await api.ok('member', 'GET', `/v1/messages/${visible.id}/reactions`)).reactions).toEqual([]);
+    expect((await api.ok('troll', 'GET', `/v1/messages/${visible.id}`)).message.own_reactions.map((r: any) => r.type)).toEqual(['clown']);
+    expect((await api.syncAll('member', memberSince)).events.some((e) => e.type === 'reaction.new')).toBe(false);
+    await api.ok('troll', 'DELETE', `/v1/messages/${visible.id}/reactions/clown`);
+    expect((await api.syncAll('member', memberSince)).events.some((e) => e.type === 'reaction.deleted')).toBe(false);
+
     // What the troll does to their hidden message stays hidden too.
     await api.ok('troll', 'POST', `/v1/messages/${hidden.id}/reactions`, { type: 'like' });
     await api.ok('troll', 'PATCH', `/v1/messages/${hidden.id}`, { text: 'edited in the dark' });

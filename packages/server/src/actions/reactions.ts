@@ -14,8 +14,9 @@ import { decodeCursor, encodeCursor } from '../util/cursor.js';
 async function recount(tx: pg.PoolClient, appId: string, messageId: string): Promise<void> {
   await tx.query(
     `update messages set
-       reaction_counts = coalesce((select jsonb_object_agg(kind, n) from (select kind, count(*) as n from reactions where app_id = $1 and message_id = $2 group by kind) c), '{}'),
-       reaction_scores = coalesce((select jsonb_object_agg(kind, s) from (select kind, sum(score) as s from reactions where app_id = $1 and message_id = $2 group by kind) c), '{}'),
+       reaction_counts = coalesce((select jsonb_object_agg(kind, n) from (select kind, count(*) as n from reactions where app_id = $1 and message_id = $2 and not shadowed group by kind) c), '{}'),
+       reaction_scores = coalesce((select jsonb_object_agg(kind, s) from (select kind, sum(score) as s from reactions where app_id = $1 and message_id = $2 and not shadowed group by kind) c), '{}'),
+       hidden_reactions = exists (select 1 from reactions where app_id = $1 and message_id = $2 and shadowed),
        updated_at = now()
      where app_id = $1 and id = $2`,
     [appId, messageId],
@@ -42,11 +43,13 @@ export async function doAddReaction(services: Services, auth: AppAuth, messageId
     if (body.enforce_unique) {
       replaced = (await tx.query('delete from reactions where app_id = $1 and message_id = $2 and user_id = $3 and kind <> $4', [context.appId, messageId, userId, body.type])).rowCount ?? 0;
     }
+    // Under a shadow ban the reaction is the reactor's alone (moderation.md).
+    const shadowed = context.ban === 'shadow';
     const upsert = await tx.query<{ inserted: boolean }>(
-      `insert into reactions (app_id, message_id, user_id, kind, score) values ($1, $2, $3, $4, $5)
-       on conflict (app_id, message_id, user_id, kind) do update set score = excluded.score, updated_at = now()
+      `insert into reactions (app_id, message_id, user_id, kind, score, shadowed) values ($1, $2, $3, $4, $5, $6)
+       on conflict (app_id, message_id, user_id, kind) do update set score = excluded.score, shadowed = excluded.shadowed, updated_at = now()
        returning (xmax = 0) as inserted`,
-      [context.appId, messageId, userId, body.type, body.score ?? 1],
+      [context.appId, messageId, userId, body.type, body.score ?? 1, shadowed],
     );
     await recount(tx, context.appId, messageId);
     const seq = await nextSeq(tx, context.appId, row.type, row.channel_id);
@@ -54,7 +57,7 @@ export async function doAddReaction(services: Services, auth: AppAuth, messageId
     const own = await userReactions(tx, context.appId, messageId, userId);
     const reaction = own.find((r) => r.type === body.type)!;
     const type = upsert.rows[0]!.inserted && replaced === 0 ? 'reaction.new' : 'reaction.updated';
-    await events.channelEvent(tx, row.type, row.channel_id, seq, { type, created_at: now(), user: userRef(auth.user!), message: forEvent(message), reaction, user_reactions: own }, audienceOf(row));
+    await events.channelEvent(tx, row.type, row.channel_id, seq, { type, created_at: now(), user: userRef(auth.user!), message: forEvent(message), reaction, user_reactions: own }, shadowed ? userId : audienceOf(row));
     return { message, reaction };
   });
 }
@@ -68,7 +71,7 @@ export async function doDeleteReaction(services: Services, auth: AppAuth, messag
     const deleted = await tx.query(
       `delete from reactions r using users u where r.app_id = $1 and r.message_id = $2 and r.user_id = $3 and r.kind = $4
          and u.app_id = r.app_id and u.id = r.user_id
-       returning r.message_id, r.user_id, u.name, u.image, r.kind, r.score, r.created_at, r.updated_at`,
+       returning r.message_id, r.user_id, u.name, u.image, r.kind, r.score, r.created_at, r.updated_at, r.shadowed`,
       [context.appId, messageId, userId, kind],
     );
     if (deleted.rowCount === 0) throw notFound('reaction');
@@ -83,7 +86,7 @@ export async function doDeleteReaction(services: Services, auth: AppAuth, messag
       message: forEvent(message),
       reaction,
       user_reactions: await userReactions(tx, context.appId, messageId, userId),
-    }, audienceOf(row));
+    }, deleted.rows[0].shadowed ? userId : audienceOf(row));
     return { message, reaction };
   });
 }
@@ -94,9 +97,10 @@ export async function doListReactions(services: Services, auth: AppAuth, message
   const rows = await services.pool.query(
     `select r.message_id, r.user_id, u.name, u.image, r.kind, r.score, r.created_at::text as created_at, r.updated_at from reactions r
      left join users u on u.app_id = r.app_id and u.id = r.user_id
-     where r.app_id = $1 and r.message_id = $2 and ($3::timestamptz is null or (r.created_at, r.user_id, r.kind) > ($3::timestamptz, $4, $5))
+     where r.app_id = $1 and r.message_id = $2 and (not r.shadowed or r.user_id = $7::text)
+       and ($3::timestamptz is null or (r.created_at, r.user_id, r.kind) > ($3::timestamptz, $4, $5))
      order by r.created_at, r.user_id, r.kind limit $6`,
-    [auth.appId, messageId, after?.[0] ?? null, after?.[1] ?? '', after?.[2] ?? '', limit + 1],
+    [auth.appId, messageId, after?.[0] ?? null, after?.[1] ?? '', after?.[2] ?? '', limit + 1, auth.user?.id ?? null],
   );
   const page = rows.rows.slice(0, limit);
   const last = page[page.length - 1];

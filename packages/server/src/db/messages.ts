@@ -106,12 +106,13 @@ export function messageSelect(where: string, tail = ''): string {
       coalesce((select json_agg(json_build_object('id', mu.id, 'name', mu.name, 'image', mu.image) order by mu.id)
       from users mu where mu.app_id = m.app_id and mu.id = any(m.mentioned_user_ids)), '[]') end as mentioned,
     -- Most messages have no reactions: skip both reaction subqueries for them.
-    case when m.reaction_counts = '{}'::jsonb then '[]'::json else
+    case when m.reaction_counts = '{}'::jsonb and not m.hidden_reactions then '[]'::json else
     coalesce((select json_agg(x.j order by x.created_at desc) from (
       select ${REACTION_JSON} as j, r.created_at from reactions r
       left join users ru on ru.app_id = r.app_id and ru.id = r.user_id
-      where r.app_id = m.app_id and r.message_id = m.id order by r.created_at desc limit ${LATEST_REACTIONS}) x), '[]') end as latest,
-    case when m.reaction_counts = '{}'::jsonb or $2::text is null then '[]'::json else
+      where r.app_id = m.app_id and r.message_id = m.id and (not r.shadowed or r.user_id = $2::text)
+      order by r.created_at desc limit ${LATEST_REACTIONS}) x), '[]') end as latest,
+    case when (m.reaction_counts = '{}'::jsonb and not m.hidden_reactions) or $2::text is null then '[]'::json else
     coalesce((select json_agg(${REACTION_JSON} order by r.created_at) from reactions r
       left join users ru on ru.app_id = r.app_id and ru.id = r.user_id
       where r.app_id = m.app_id and r.message_id = m.id and r.user_id = $2), '[]') end as own
