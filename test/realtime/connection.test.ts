@@ -85,6 +85,25 @@ describe('connect', () => {
     expect(errors.map((e) => e.error?.code)).toContain(109);
   });
 
+  it('a token expired within the REST clock skew is still expired for a connection: 109, refreshed at once', async () => {
+    const stale = await tokenExpiring('bob', -10);
+    expect((await s.t.request('GET', '/v1/me', { token: stale })).status).toBe(200); // REST: 60 s of skew
+    let calls = 0;
+    const c = client(s.url, {
+      token: stale,
+      getToken: async () => {
+        calls++;
+        return tokens.bob!;
+      },
+    });
+    const errors: any[] = [];
+    c.on('error', (ctx) => errors.push(ctx));
+    c.connect();
+    await connected(c);
+    expect(calls).toBe(1);
+    expect(errors.map((e) => e.error?.code)).toContain(109);
+  });
+
   it('a token about to expire is refreshed through getToken without reconnecting', async () => {
     // Without the refresh, the server would close the connection 300 ms after the token's exp.
     const gateway = s.t.server.gateway;

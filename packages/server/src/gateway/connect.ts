@@ -37,7 +37,11 @@ async function verify(connection: Connection, token: string | undefined, apiKey:
     return { ok: false, expired: false, reason: 'internal error', failure: error };
   }
   if (!auth || auth.kind !== 'user') return { ok: false, expired: false, reason: 'a user token is required' };
-  return { ok: true, auth, exp: expiryOf(token) };
+  // REST allows 60 s of clock skew past `exp`; a connection does not: an expired token makes the
+  // client fetch a new one now, instead of connecting and being closed (3005) again and again.
+  const exp = expiryOf(token);
+  if (exp !== undefined && exp * 1000 <= Date.now()) return { ok: false, expired: true, reason: 'token expired' };
+  return { ok: true, auth, exp };
 }
 
 function expiry(exp: number | undefined): { expires?: boolean; ttl?: number } {
