@@ -1,7 +1,7 @@
 /** The typed ban methods against the real server: ban, list, unban; a banned user's client loses the channel. */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ParleyError } from '@parley/client';
-import { createChannel, startSdkWorld, type SdkWorld } from './helpers.js';
+import { ParleyError, selectMessages } from '@parley/client';
+import { createChannel, eventually, startSdkWorld, type SdkWorld } from './helpers.js';
 
 let w: SdkWorld;
 beforeAll(async () => {
@@ -27,5 +27,31 @@ describe('client.bans', () => {
     expect((refused as ParleyError).code).toBe('NOT_FOUND');
     expect((await alice.bans.unban(cid, 'bob')).user.id).toBe('bob');
     expect((await alice.bans.list(cid)).bans.map((b) => b.user.id)).toEqual(['carol']);
+  });
+});
+
+describe('a shadow-banned member in a watched channel', () => {
+  it("others' clients step over the hidden message (event.hidden) without re-reading anything", async () => {
+    const cid = await createChannel(w, 'alice', { type: 'messaging', id: 'shadowed', members: ['alice', 'bob', 'carol'] });
+    const requests: string[] = [];
+    const counting: typeof fetch = (input, init) => {
+      requests.push(`${init?.method ?? 'GET'} ${String(input)}`);
+      return fetch(input, init);
+    };
+    const alice = w.client('alice', { fetch: counting });
+    await alice.connect();
+    await alice.whenSynced();
+    await alice.bans.ban(cid, { user_id: 'carol', shadow: true });
+    const before = requests.length;
+    const post = async (user: string, text: string) => {
+      const res = await w.t.request('POST', `/v1/channels/${cid.replace(':', '/')}/messages`, { token: w.tokens[user], body: { text } });
+      expect(res.status).toBe(201);
+    };
+    await post('carol', 'hidden from alice');
+    await post('bob', 'seen by alice');
+    await eventually(() => expect(selectMessages(alice.store.getSnapshot(), cid).map((m) => m.text)).toContain('seen by alice'));
+    expect(selectMessages(alice.store.getSnapshot(), cid).map((m) => m.text)).not.toContain('hidden from alice');
+    // No backfill of the hole: the hidden event arrived as a position (GET …/messages would be a re-read).
+    expect(requests.slice(before).filter((r) => r.includes('/messages'))).toEqual([]);
   });
 });
