@@ -135,6 +135,19 @@ describe('membership', () => {
     expect(types(events)).toEqual(['member.added', 'notification.added_to_channel', 'message.new', 'message.new']);
     expect(events.map((e: any) => e.message?.text).filter(Boolean)).toEqual(['Alice added Carol', 'carol is here']);
   });
+
+  it('a write that started before the join but took the channel after it is the new member’s to see', async () => {
+    const cid = 'team:racing';
+    await api.create('alice', { type: 'team', id: 'racing', members: ['bob'] });
+    const { cursor } = await api.sync('dave');
+    await api.addMembers('alice', cid, ['dave']);
+    const sent = await api.send('bob', cid, 'sent as dave joined');
+    // Its transaction began before the join (it waited for the channel lock): its events carry
+    // that earlier time. Position in the channel, not time, decides what the member may see.
+    await w.t.server.services.pool.query(`update events set created_at = now() - interval '1 minute' where app_id = $1 and type = 'team' and channel_id = 'racing' and event->'message'->>'id' = $2`, [w.app.appId, sent.id]);
+    const texts = (await api.sync('dave', cursor)).events.filter((e: any) => e.cid === cid).map((e: any) => e.message?.text).filter(Boolean);
+    expect(texts).toContain('sent as dave joined');
+  });
 });
 
 describe('retention and paging', () => {

@@ -23,8 +23,8 @@ export async function insertMembers(tx: Queryable, appId: string, channel: Chann
   await tx.query('insert into users (app_id, id) select $1, unnest($2::text[]) on conflict do nothing', [appId, ids]);
   const inserted = await tx.query<MemberRow>(
     `with added as (
-       insert into channel_members (app_id, type, channel_id, user_id, role, last_read_seq, last_delivered_seq)
-       select $1, $2, $3, m.user_id, m.role, c.last_seq, c.last_seq
+       insert into channel_members (app_id, type, channel_id, user_id, role, last_read_seq, last_delivered_seq, joined_seq)
+       select $1, $2, $3, m.user_id, m.role, c.last_seq, c.last_seq, c.last_seq
        from unnest($4::text[], $5::text[]) as m(user_id, role), channels c
        where c.app_id = $1 and c.type = $2 and c.id = $3
        on conflict do nothing returning *)

@@ -50,7 +50,7 @@ export async function doSync(services: Services, auth: AppAuth, body: { cids?: s
        and (e.target_user_id = $7
          or (e.target_user_id is null and exists (
                select 1 from channel_members cm where cm.app_id = e.app_id and cm.type = e.type and cm.channel_id = e.channel_id
-                 and cm.user_id = $7 and e.created_at >= cm.created_at)
+                 and cm.user_id = $7 and (case when cm.joined_seq is null then e.created_at >= cm.created_at else e.seq > cm.joined_seq end))
              and ($8::text[] is null or (e.type || ':' || e.channel_id) = any($8::text[]))))
      order by e.event_id limit ${PAGE + 1}`,
     [
