@@ -86,6 +86,8 @@ describe('filters', () => {
     ['custom $gt', { rank: { $gt: 1 } }, ['qb', 'qc']],
     ['custom $gte/$lt', { rank: { $gte: 2, $lt: 3 } }, ['qb']],
     ['custom $lte', { rank: { $lte: 1 } }, ['qa']],
+    ['custom range compares like with like: a number bound never matches strings', { color: { $gt: 5 } }, []],
+    ['custom range on strings', { color: { $gte: 'c' } }, ['qa']],
     ['$and', { $and: [{ type: 'messaging' }, { has_unread: true }] }, ['qa', 'qe']],
     ['$or', { $or: [{ frozen: true }, { starred: true }] }, ['qb', 'qc']],
     ['nested', { $or: [{ $and: [{ type: 'team' }, { frozen: true }] }, { color: 'red' }] }, ['qa', 'qb']],

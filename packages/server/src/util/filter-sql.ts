@@ -122,7 +122,13 @@ function customField(column: string, field: string, condition: unknown, params: 
   const parts: string[] = [];
   for (const [op, value] of Object.entries(ops)) {
     if (op === '$ne') parts.push(`${expr} is distinct from ${params.add(JSON.stringify(value), '::jsonb')}`);
-    else if (isComparison(op)) parts.push(`${expr} ${COMPARISONS[op]} ${params.add(JSON.stringify(value), '::jsonb')}`);
+    else if (op === '$eq') parts.push(`${expr} = ${params.add(JSON.stringify(value), '::jsonb')}`);
+    else if (isComparison(op)) {
+      // jsonb orders across types (every string above every number): a range compares like with
+      // like, so {"$gt": 5} never matches "abc".
+      const bound = params.add(JSON.stringify(value), '::jsonb');
+      parts.push(`(jsonb_typeof(${expr}) = jsonb_typeof(${bound}) and ${expr} ${COMPARISONS[op]} ${bound})`);
+    }
     else if (op === '$in' || op === '$nin') {
       if (!Array.isArray(value) || value.length > 1000) throw validationError(`filter.${field}.${op}`, 'expects a list of at most 1000 values');
       const list = params.add(value.map((v) => JSON.stringify(v)), '::jsonb[]');
