@@ -202,6 +202,28 @@ for (const [brokerName, brokerUrl] of [
       expect(watcher.offsets).toEqual(Array.from({ length: expected.length }, (_, i) => start + 1 + i));
     }, 60_000);
 
+    it('a ban made through B ends the watch of a client on A within a second; shadowed messages reach A as positions only', async () => {
+      const cid = await room('moderated', ['grace', 'heidi', 'alice']);
+      const channel = `chat:${cid}`;
+      const banned: Watcher = { user: 'heidi', c: newClient(tokens.heidi!, [a.ws], 0), offsets: [], types: [], subscribed: [], used: [] };
+      await connectedAndSubscribed(banned.c, channel, banned);
+      const other: Watcher = { user: 'grace', c: newClient(tokens.grace!, [a.ws], 0), offsets: [], types: [], subscribed: [], used: [] };
+      await connectedAndSubscribed(other.c, channel, other);
+      const ended = new Promise<void>((resolve) => banned.c.getSubscription(channel)!.once('unsubscribed', () => resolve()));
+      await call(b.http, 'POST', '/v1/channels/messaging/moderated/bans', serverToken, { user_id: 'heidi' });
+      const started = Date.now();
+      await ended;
+      expect(Date.now() - started).toBeLessThan(1_000);
+      // A shadow ban through C: alice's next message is hers alone; grace on A gets its position.
+      await call(c.http, 'POST', '/v1/channels/messaging/moderated/bans', serverToken, { user_id: 'alice', shadow: true });
+      await call(c.http, 'POST', '/v1/channels/messaging/moderated/messages', tokens.alice!, { text: 'into the shadow' });
+      await call(b.http, 'POST', '/v1/channels/messaging/moderated/messages', tokens.grace!, { text: 'in the light' });
+      await eventually(() => expect(other.types.slice(-2)).toEqual(['event.hidden', 'message.new']), 10_000);
+      const start = other.subscribed[0]!.streamPosition!.offset;
+      expect(other.offsets).toEqual(Array.from({ length: other.offsets.length }, (_, i) => start + 1 + i));
+      expect(banned.types).not.toContain('message.new');
+    }, 60_000);
+
     it('presence and "online" span the three nodes', async () => {
       const cid = await room('present', ['dave', 'erin', 'frank']);
       const channel = `chat:${cid}`;
