@@ -114,6 +114,8 @@ export const ROWS: Row[] = [
   },
   { route: 'POST /v1/users/:id/deactivate', call: async (w) => ({ url: `/v1/users/${await w.freshUser()}/deactivate` }), expect: adminAction },
   { route: 'POST /v1/users/:id/reactivate', call: async (w) => ({ url: `/v1/users/${await w.freshUser()}/reactivate` }), expect: adminAction },
+  { route: 'POST /v1/users/:id/ban', call: async (w) => ({ url: `/v1/users/${await w.freshUser()}/ban`, body: { reason: 'spam' } }), expect: adminAction },
+  { route: 'DELETE /v1/users/:id/ban', call: async (w) => ({ url: `/v1/users/${await w.freshUser()}/ban` }), expect: adminAction },
   { route: 'DELETE /v1/users/:id', call: async (w) => ({ url: `/v1/users/${await w.freshUser()}?mode=hard` }), expect: adminAction },
 
   {

@@ -191,3 +191,53 @@ describe('shadow ban', () => {
     expect(texts((await api.ok('troll', 'GET', `/v1/messages/${parent.id}/replies`)).messages)).toEqual(['hidden reply']);
   });
 });
+
+describe('app-wide ban', () => {
+  const appBan = (as: string, user: string, body: Record<string, unknown> = {}) => api.req(as, 'POST', `/v1/users/${user}/ban`, body);
+
+  it('hard: the user reads everywhere, writes nowhere, until lifted', async () => {
+    const cid = await room();
+    await api.send('troll', cid, 'before');
+    const msg = await api.send('member', cid, 'a message to react to');
+    const banned = await appBan(SERVER, 'troll', { reason: 'abuse' });
+    expect(banned.status, JSON.stringify(banned.body)).toBe(200);
+    expect(banned.body.user).toMatchObject({ id: 'troll', banned: true });
+    expect((await api.ok('member', 'GET', '/v1/users/troll')).user.banned).toBe(true);
+
+    expect(await messageTexts('troll', cid)).toEqual(['before', 'a message to react to']);
+    expectError(await api.req('troll', 'POST', `${ch(cid)}/messages`, { text: 'still shouting' }), 403, 'USER_BANNED');
+    expectError(await api.req('troll', 'POST', `/v1/messages/${msg.id}/reactions`, { type: 'like' }), 403, 'USER_BANNED');
+    expectError(await api.req('troll', 'POST', '/v1/channels', { type: 'messaging', id: `new-${++counter}` }), 403, 'USER_BANNED');
+    expect((await api.req('troll', 'POST', `${ch(cid)}/read`, {})).status).toBe(200);
+
+    expect((await api.req('admin', 'DELETE', '/v1/users/troll/ban')).status).toBe(200);
+    await api.send('troll', cid, 'behaving now');
+    expect((await api.ok('member', 'GET', '/v1/users/troll')).user.banned).toBe(false);
+  });
+
+  it('a timed app ban lifts by itself; only admins ban; nobody bans themselves', async () => {
+    const cid = await room();
+    expectError(await appBan('mod', 'troll'), 403, 'PERMISSION_DENIED');
+    expectError(await appBan('admin', 'admin'), 400, 'VALIDATION_ERROR');
+    expectError(await appBan('admin', 'nobody-at-all'), 404, 'NOT_FOUND');
+    expectError(await appBan('admin', 'troll', { timeout: 1, role: 'admin' }), 400, 'VALIDATION_ERROR');
+    expect((await appBan('admin', 'troll', { timeout: 1 })).status).toBe(200);
+    expectError(await api.req('troll', 'POST', `${ch(cid)}/messages`, { text: 'x' }), 403, 'USER_BANNED');
+    await sleep(1_100);
+    await api.send('troll', cid, 'the hour is over');
+  });
+
+  it('shadow: what they send anywhere is theirs alone, and nothing tells them', async () => {
+    const [one, two] = [await room(), await room()];
+    expect((await appBan(SERVER, 'troll', { shadow: true })).body.user.banned).toBe(false);
+    await api.send('troll', one, 'hidden here');
+    await api.send('troll', two, 'and hidden there');
+    expect(await messageTexts('member', one)).toEqual([]);
+    expect(await messageTexts('member', two)).toEqual([]);
+    expect(await messageTexts('troll', two)).toEqual(['and hidden there']);
+    expect((await api.ok('troll', 'GET', '/v1/me')).user.banned).toBe(false);
+    await api.req(SERVER, 'DELETE', '/v1/users/troll/ban');
+    await api.send('troll', one, 'visible again');
+    expect(await messageTexts('member', one)).toEqual(['visible again']);
+  });
+});

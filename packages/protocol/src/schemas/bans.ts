@@ -30,3 +30,11 @@ export const BanListQuery = Strict({ limit: Type.Optional(Type.Integer({ minimum
 export type BanListQuery = Static<typeof BanListQuery>;
 export const BanList = Type.Object({ bans: Type.Array(Ban), next: Nullable(Type.String()) });
 export const BanParams = Type.Object({ type: ChannelTypeName, id: Id, user_id: Id });
+
+/** `POST /v1/users/{id}/ban`: an app-wide ban (server token or app admin). */
+export const AppBanBody = Strict({
+  reason: Type.Optional(Type.String({ maxLength: 500 })),
+  timeout: Type.Optional(Type.Integer({ minimum: 1, maximum: 60 * 60 * 24 * 365 * 10 })),
+  shadow: Type.Optional(Type.Boolean()),
+});
+export type AppBanBody = Static<typeof AppBanBody>;

@@ -14,6 +14,8 @@ export const User = Type.Object(
     deactivated_at: NullableTimestamp,
     deleted_at: NullableTimestamp,
     last_active_at: NullableTimestamp,
+    /** Under an app-wide (hard) ban: may read, may not write anywhere. */
+    banned: Type.Boolean(),
   },
   { $id: 'User' },
 );

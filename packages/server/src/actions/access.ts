@@ -4,6 +4,7 @@
  */
 import { can, type Actor, type ChannelTypeDefinition, type Permission } from '@parley/protocol';
 import { findChannelWithMember, type ChannelRow, type MemberRow } from '../db/channels.js';
+import { appBanOf } from '../db/users.js';
 import type { Queryable } from '../db/pool.js';
 import { ApiError, notFound, permissionDenied } from '../errors.js';
 import type { AppAuth } from '../http/guards.js';
@@ -37,7 +38,8 @@ export function actorFor(auth: AppAuth, membership: MemberRow | null): Actor {
     server: auth.kind === 'server' && !auth.user,
     appRole: auth.user?.role ?? 'admin',
     memberRole: membership?.role ?? null,
-    banned: membership?.banned ?? false,
+    // Banned from the whole app (hard): reads only, everywhere.
+    banned: (membership?.banned ?? false) || appBanOf(auth.user) === 'hard',
   };
 }
 
@@ -50,7 +52,7 @@ export async function accessChannel(services: Services, db: Queryable, auth: App
   const { channel, membership } = found;
   const channelType = await channelTypeOf(services, db, auth.appId, type);
   const actor = actorFor(auth, membership);
-  const ban: ChannelContext['ban'] = found.ban === 'shadow' ? 'shadow' : null;
+  const ban: ChannelContext['ban'] = found.ban === 'shadow' || appBanOf(auth.user) === 'shadow' ? 'shadow' : null;
   const context = { appId: auth.appId, userId, server: auth.kind === 'server' && !auth.user, channel, channelType, membership, actor, ban };
   if (!membership && !can(actor, 'read_channel', channelType)) throw notFound('channel');
   return context;
@@ -61,7 +63,7 @@ export function allowed(context: ChannelContext, permission: Permission): boolea
 }
 
 export function requirePermission(context: ChannelContext, permission: Permission): void {
-  if (context.membership?.banned && permission !== 'read_channel') throw new ApiError('USER_BANNED', 'you are banned from this channel');
+  if (context.actor.banned && permission !== 'read_channel' && permission !== 'leave_channel') throw new ApiError('USER_BANNED', 'you are banned');
   if (!allowed(context, permission)) throw permissionDenied(`missing permission ${permission}`);
 }
 

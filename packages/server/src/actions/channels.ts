@@ -91,7 +91,9 @@ export async function doGetOrCreateChannel(services: Services, auth: AppAuth, bo
   const existing = await findChannel(services.pool, auth.appId, body.type, id);
   if (existing) return { state: await openExisting(services, auth, body, existing), created: false };
 
-  if (!can(actorFor(auth, null), 'create_channel', channelType)) throw permissionDenied('missing permission create_channel');
+  const actor = actorFor(auth, null);
+  if (actor.banned) throw new ApiError('USER_BANNED', 'you are banned');
+  if (!can(actor, 'create_channel', channelType)) throw permissionDenied('missing permission create_channel');
   const { min_members: min, max_members: max } = channelType.config;
   if (max !== null && members.length > max) throw new ApiError('TOO_MANY_MEMBERS', `a ${body.type} channel has at most ${max} members`, { max_members: max });
   if (min !== null && members.length < min) throw new ApiError('TOO_FEW_MEMBERS', `a ${body.type} channel needs at least ${min} members`, { min_members: min });

@@ -84,7 +84,7 @@ export async function doUpdateMessage(services: Services, auth: AppAuth, id: str
     if (row.deleted_at) throw notFound('message');
     const own = isOwn(context, row);
     if (!(own && allowed(context, 'edit_own_message')) && !allowed(context, 'edit_any_message')) {
-      if (context.membership?.banned) throw new ApiError('USER_BANNED', 'you are banned from this channel');
+      if (context.actor.banned) throw new ApiError('USER_BANNED', 'you are banned');
       throw permissionDenied('you may not edit this message');
     }
     requireNotFrozen(context);
@@ -125,7 +125,7 @@ export async function doDeleteMessage(services: Services, auth: AppAuth, id: str
     const own = isOwn(context, row);
     if (hard) requirePermission(context, 'delete_any_message');
     else if (!(own && allowed(context, 'delete_own_message')) && !allowed(context, 'delete_any_message')) {
-      if (context.membership?.banned) throw new ApiError('USER_BANNED', 'you are banned from this channel');
+      if (context.actor.banned) throw new ApiError('USER_BANNED', 'you are banned');
       throw permissionDenied('you may not delete this message');
     }
     if (row.deleted_at && !hard) throw notFound('message');

@@ -13,9 +13,20 @@ export interface UserRow {
   deactivated_at: Date | null;
   deleted_at: Date | null;
   last_active_at: Date | null;
+  banned_at: Date | null;
+  banned_until: Date | null;
+  ban_shadow: boolean;
+  ban_reason: string | null;
 }
 
-export const USER_COLUMNS = 'app_id, id, name, image, role, custom, created_at, updated_at, deactivated_at, deleted_at, last_active_at';
+export const USER_COLUMNS =
+  'app_id, id, name, image, role, custom, created_at, updated_at, deactivated_at, deleted_at, last_active_at, banned_at, banned_until, ban_shadow, ban_reason';
+
+/** The user's app-wide ban in force, if any (the row may be cached for a moment: checked against now). */
+export function appBanOf(row: Pick<UserRow, 'banned_at' | 'banned_until' | 'ban_shadow'> | null | undefined): 'hard' | 'shadow' | null {
+  if (!row?.banned_at || (row.banned_until && row.banned_until.getTime() <= Date.now())) return null;
+  return row.ban_shadow ? 'shadow' : 'hard';
+}
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -32,6 +43,8 @@ export function toUser(row: UserRow): User {
     deactivated_at: iso(row.deactivated_at),
     deleted_at: iso(row.deleted_at),
     last_active_at: iso(row.last_active_at),
+    // A shadow ban is never shown: the user must not find out (moderation.md).
+    banned: appBanOf(row) === 'hard',
   };
 }
 

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import {
+  AppBanBody,
   CreateTokenBody,
   DeleteUserQuery,
   Id,
@@ -17,6 +18,7 @@ import { doDeleteUser, doGetUser, doQueryUsers, doSetDeactivated, doUpdateUser, 
 import { mintToken } from '../../auth/sign.js';
 import { loadMeExtras } from '../../actions/me.js';
 import { findKey } from '../../db/apps.js';
+import { doBanFromApp, doUnbanFromApp } from '../../actions/app-bans.js';
 import { toUser } from '../../db/users.js';
 import { unauthorized } from '../../errors.js';
 import type { Services } from '../../services.js';
@@ -55,6 +57,19 @@ export function registerUserRoutes(app: FastifyInstance, services: Services): vo
     '/v1/users/:id/reactivate',
     { config: { auth: 'app' }, schema: { tags, summary: 'Reactivate a deactivated user', params: UserParams, response: { 200: UserResponse } } },
     async (request) => ({ user: await doSetDeactivated(services, appAuth(request), request.params.id, false) }),
+  );
+  app.post<{ Params: { id: string }; Body: AppBanBody }>(
+    '/v1/users/:id/ban',
+    {
+      config: { auth: 'app' },
+      schema: { tags, summary: 'Ban from the whole app (hard: reads only; shadow: writes visible to the user alone)', params: UserParams, body: Type.Optional(AppBanBody), response: { 200: UserResponse } },
+    },
+    async (request) => doBanFromApp(services, appAuth(request), request.params.id, request.body ?? {}),
+  );
+  app.delete<{ Params: { id: string } }>(
+    '/v1/users/:id/ban',
+    { config: { auth: 'app' }, schema: { tags, summary: 'Lift an app-wide ban', params: UserParams, response: { 200: UserResponse } } },
+    async (request) => doUnbanFromApp(services, appAuth(request), request.params.id),
   );
   app.delete<{ Params: { id: string }; Querystring: DeleteUserQuery }>(
     '/v1/users/:id',
