@@ -5,7 +5,33 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ChannelState, Message } from '@parley/protocol';
-import { applyEvent, classify, collapse, emptyThread, expireTyping, initialSnapshot, mergeMessages, mergeReplies, newAction, selectChannelList, selectMessages, selectThread, selectUnread, Store, upsertChannelState, type ActionChange, type ClientSnapshot } from '@parley/client';
+import {
+  applyEvent,
+  applyThreadRead,
+  classify,
+  collapse,
+  emptyThread,
+  expireTyping,
+  initialSnapshot,
+  markThreadReadLocally,
+  MemoryStorage,
+  mergeMessages,
+  mergeReplies,
+  newAction,
+  Persister,
+  selectChannelList,
+  selectMessages,
+  selectThread,
+  selectThreadUnread,
+  selectUnread,
+  selectUnreadThreads,
+  Store,
+  upsertChannelState,
+  withRestored,
+  withServerThreadUnread,
+  type ActionChange,
+  type ClientSnapshot,
+} from '@parley/client';
 
 const T0 = '2026-01-01T00:00:00.000Z';
 const user = (id: string) => ({ id, name: id, image: null });
@@ -216,6 +242,154 @@ describe('threads (pure)', () => {
     s = applyEvent(s, { type: 'message.new', cid: 'messaging:a', seq: 3, message: reply(3, 'alice', { text: 'mine', client_msg_id: 'c-r' }) }, 0);
     expect(s.outbox).toEqual([]);
     expect(selectThread(s, parent.id).replies.map((m) => [m.text, m.pending, m.status])).toEqual([['mine', false, 'sent']]);
+  });
+});
+
+describe('thread unread (pure)', () => {
+  const cid = 'messaging:a';
+  const mine = message(1, 'alice');
+  const theirs = message(2, 'carol', { thread_participants: ['alice', 'carol'] });
+  const other = message(3, 'carol');
+  const reply = (seq: number, from: string, parentId: string, extra: Partial<Message> = {}) =>
+    message(seq, from, { id: `00000000-0000-7000-9000-${String(seq).padStart(12, '0')}`, parent_id: parentId, type: 'reply', ...extra });
+  const at = (s: ClientSnapshot, seq: number, m: Message, type = 'message.new', extra: Record<string, unknown> = {}) => applyEvent(s, { type, cid, seq, message: m, ...extra }, 0);
+  const start = (): ClientSnapshot => [mine, theirs, other].reduce((s, m) => at(s, m.seq, m), base());
+
+  it("counts others' replies in threads you take part in (your parent, a thread you replied to), not in others", () => {
+    let s = start();
+    s = at(s, 4, reply(4, 'bob', mine.id));
+    s = at(s, 5, reply(5, 'bob', mine.id));
+    s = at(s, 6, reply(6, 'bob', theirs.id));
+    s = at(s, 7, reply(7, 'bob', other.id));
+    expect(selectThreadUnread(s, mine.id)).toBe(2);
+    expect(selectThreadUnread(s, theirs.id)).toBe(1);
+    expect(selectThreadUnread(s, other.id)).toBe(0);
+    expect(s.threadUnread[other.id]).toBeUndefined();
+    // A replayed event (seq at or below the position) counts once.
+    expect(at(s, 5, reply(5, 'bob', mine.id))).toBe(s);
+    // A thread already in the store counts without its parent (e.g. listed by the server).
+    s = { ...s, threadUnread: { ...s.threadUnread, 'far-away-parent': { cid, unread_replies: 1, last_read_seq: 0 } } };
+    s = at(s, 8, reply(8, 'bob', 'far-away-parent'));
+    expect(selectThreadUnread(s, 'far-away-parent')).toBe(2);
+    expect(selectUnreadThreads(s)).toMatchObject({ count: 3, replies: 5 });
+  });
+
+  it('your own reply reads the thread (0, pointer at your reply); the next reply of someone else counts again', () => {
+    let s = start();
+    s = at(s, 4, reply(4, 'bob', mine.id));
+    s = at(s, 5, reply(5, 'alice', mine.id));
+    expect(s.threadUnread[mine.id]).toEqual({ cid, unread_replies: 0, last_read_seq: 5 });
+    // Replying to someone else's thread makes you take part in it.
+    s = at(s, 6, reply(6, 'alice', other.id));
+    s = at(s, 7, reply(7, 'bob', other.id));
+    expect(selectThreadUnread(s, other.id)).toBe(1);
+    s = at(s, 8, reply(8, 'bob', mine.id));
+    expect(selectThreadUnread(s, mine.id)).toBe(1);
+  });
+
+  it('a deleted unread reply is uncounted once (soft then hard); a read one or a parent changes what it should', () => {
+    let s = start();
+    const r4 = reply(4, 'bob', mine.id);
+    const r5 = reply(5, 'bob', mine.id);
+    const r6 = reply(6, 'bob', mine.id);
+    s = [r4, r5, r6].reduce((acc, r) => at(acc, r.seq, r), s);
+    s = { ...s, threads: { [mine.id]: { ...emptyThread(cid, mine.id), replies: [r4, r5, r6], loaded: true } } };
+    expect(selectThreadUnread(s, mine.id)).toBe(3);
+    s = at(s, 7, { ...r5, type: 'deleted', deleted_at: T0 }, 'message.deleted');
+    expect(selectThreadUnread(s, mine.id)).toBe(2);
+    s = at(s, 8, { ...r5, type: 'deleted', deleted_at: T0 }, 'message.deleted', { hard_delete: true });
+    expect(selectThreadUnread(s, mine.id)).toBe(2);
+    // Read up to 4 (another device): deleting reply 4 changes nothing, deleting 6 does.
+    s = applyEvent(s, { type: 'notification.thread_mark_read', cid, parent_id: mine.id, last_read_seq: 4, unread_replies: 1 }, 0);
+    s = at(s, 9, { ...r4, type: 'deleted', deleted_at: T0 }, 'message.deleted');
+    expect(selectThreadUnread(s, mine.id)).toBe(1);
+    s = at(s, 10, { ...r6, type: 'deleted', deleted_at: T0 }, 'message.deleted');
+    expect(selectThreadUnread(s, mine.id)).toBe(0);
+    // The parent deleted: the thread is gone.
+    s = at(s, 11, { ...mine, type: 'deleted', deleted_at: T0 }, 'message.deleted');
+    expect(s.threadUnread[mine.id]).toBeUndefined();
+  });
+
+  it('notification.thread_mark_read sets pointer and count, never moves the pointer back; works outside the loaded channels', () => {
+    let s = start();
+    s = [4, 5, 6].reduce((acc, seq) => at(acc, seq, reply(seq, 'bob', mine.id)), s);
+    const read = (last_read_seq: number, unread_replies: number, c = cid, parent_id = mine.id) => ({ type: 'notification.thread_mark_read', cid: c, parent_id, last_read_seq, unread_replies });
+    s = applyEvent(s, read(6, 0), 0);
+    expect(s.threadUnread[mine.id]).toEqual({ cid, unread_replies: 0, last_read_seq: 6 });
+    s = at(s, 7, reply(7, 'bob', mine.id));
+    // The same notification replayed (a sync after a reconnect) is older than what followed it.
+    expect(applyEvent(s, read(6, 0), 0)).toBe(s);
+    expect(applyEvent(s, read(5, 1), 0)).toBe(s);
+    expect(selectThreadUnread(applyEvent(s, read(7, 0), 0), mine.id)).toBe(0);
+    const elsewhere = applyEvent(s, read(3, 0, 'messaging:not-loaded', 'p-x'), 0);
+    expect(elsewhere.threadUnread['p-x']).toEqual({ cid: 'messaging:not-loaded', unread_replies: 0, last_read_seq: 3 });
+  });
+
+  it('marking read: 0 at once, then the answer (fresh: also at the same pointer)', () => {
+    let entries = withServerThreadUnread({}, [{ parent_id: 'p1', cid, unread_replies: 3, last_read_seq: 10 }]);
+    entries = markThreadReadLocally(entries, 'p1', undefined);
+    expect(entries.p1).toEqual({ cid, unread_replies: 0, last_read_seq: 10 });
+    expect(markThreadReadLocally(entries, 'p2', undefined)).toBe(entries); // no entry and no cid: nothing to show
+    expect(markThreadReadLocally(entries, 'p2', cid).p2).toEqual({ cid, unread_replies: 0, last_read_seq: 0 });
+    expect(applyThreadRead(entries, 'p1', { cid, unread_replies: 1, last_read_seq: 10 }, true).p1!.unread_replies).toBe(1);
+    expect(applyThreadRead(entries, 'p1', { cid, unread_replies: 1, last_read_seq: 10 }, false)).toBe(entries);
+    expect(applyThreadRead(entries, 'p1', { cid, unread_replies: 0, last_read_seq: 9 }, true)).toBe(entries);
+    expect(applyThreadRead(entries, 'p1', { cid, unread_replies: 0, last_read_seq: 14 }, false).p1).toEqual({ cid, unread_replies: 0, last_read_seq: 14 });
+  });
+
+  it("the server's list replaces the counts: unlisted threads are read (kept), a full list keeps older ones", () => {
+    const listed = [
+      { parent_id: 'p3', cid, unread_replies: 2, last_read_seq: 30 },
+      { parent_id: 'p2', cid, unread_replies: 1, last_read_seq: 20 },
+    ];
+    const entries = withServerThreadUnread({ p1: { cid, unread_replies: 4, last_read_seq: 1 }, p2: { cid, unread_replies: 9, last_read_seq: 2 } }, listed);
+    expect(entries).toEqual({ p1: { cid, unread_replies: 0, last_read_seq: 1 }, p2: { cid, unread_replies: 1, last_read_seq: 20 }, p3: { cid, unread_replies: 2, last_read_seq: 30 } });
+    expect(withServerThreadUnread(entries, listed)).toBe(entries);
+    const full = Array.from({ length: 200 }, (_, i) => ({ parent_id: `q${String(i + 100).padStart(4, '0')}`, cid, unread_replies: 1, last_read_seq: 1 }));
+    const kept = withServerThreadUnread({ q0001: { cid, unread_replies: 5, last_read_seq: 0 }, q9999: { cid, unread_replies: 5, last_read_seq: 0 } }, full);
+    expect(kept.q0001!.unread_replies).toBe(5); // older than the oldest listed: beyond the server's 200
+    expect(kept.q9999!.unread_replies).toBe(0);
+  });
+
+  it('leaving a channel or truncating it drops its threads', () => {
+    let s = start();
+    s = at(s, 4, reply(4, 'bob', mine.id));
+    s = { ...s, threadUnread: { ...s.threadUnread, 'p-other': { cid: 'messaging:b', unread_replies: 1, last_read_seq: 3 } } };
+    const truncated = applyEvent(s, { type: 'channel.truncated', cid, seq: 5, channel: { ...s.channels[cid]!.channel, truncated_seq: 4 } }, 0);
+    expect(Object.keys(truncated.threadUnread)).toEqual(['p-other']);
+    const left = applyEvent(s, { type: 'notification.removed_from_channel', cid }, 0);
+    expect(Object.keys(left.threadUnread)).toEqual(['p-other']);
+    // A channel outside the store: its threads go too.
+    expect(applyEvent(s, { type: 'notification.removed_from_channel', cid: 'messaging:b' }, 0).threadUnread['p-other']).toBeUndefined();
+  });
+
+  it('selectUnreadThreads: newest parent first, only unread ones, the same object while nothing changed', () => {
+    let s = start();
+    s = at(s, 4, reply(4, 'bob', mine.id));
+    s = at(s, 5, reply(5, 'bob', theirs.id));
+    s = at(s, 6, reply(6, 'alice', other.id)); // read: not listed
+    const unread = selectUnreadThreads(s);
+    expect(unread.threads.map((t) => [t.parent_id, t.unread_replies])).toEqual([
+      [theirs.id, 1],
+      [mine.id, 1],
+    ]);
+    expect(unread.threads[0]).toEqual({ parent_id: theirs.id, cid, unread_replies: 1, last_read_seq: 4 });
+    expect(selectUnreadThreads(s)).toBe(unread);
+    const typing = applyEvent(s, { type: 'typing.start', cid, user: user('bob') }, 0);
+    expect(selectUnreadThreads(typing)).toBe(unread);
+    expect(selectUnreadThreads(at(s, 7, reply(7, 'bob', mine.id)))).not.toBe(unread);
+  });
+
+  it('is persisted with the snapshot and restored at cold start', async () => {
+    const storage = new MemoryStorage();
+    const s = at(start(), 4, reply(4, 'bob', mine.id));
+    const persister = new Persister(storage, 'alice', { debounceMs: 0 });
+    await persister.load();
+    persister.schedule(s);
+    await persister.flush();
+    const restored = withRestored(initialSnapshot('alice'), await new Persister(storage, 'alice').load());
+    expect(restored.threadUnread).toEqual(s.threadUnread);
+    expect(selectThreadUnread(restored, mine.id)).toBe(1);
   });
 });
 

@@ -44,8 +44,9 @@ export class ReadStateApi {
 
   /**
    * `POST /v1/messages/{id}/thread/read`: the thread of `parentId` is read up to `seq` (default:
-   * its last reply). The pointer never moves back; the user's other devices get
-   * `notification.thread_mark_read`.
+   * its last reply). The pointer never moves back; the user's devices get
+   * `notification.thread_mark_read` (which updates their stores). `client.threads.markRead`
+   * also clears the count in this device's store at once.
    *
    * @example
    * const { thread } = await client.read.markThreadRead(parent.id);

@@ -1,6 +1,6 @@
 /**
  * Builds the moving parts of a client from its options: the outbox, the action queue, realtime,
- * the sync engine and the thread loader, wired to one store. Kept apart from the lifecycle
+ * the sync engine, the thread loader and the thread unread counts, wired to one store. Kept apart from the lifecycle
  * (session.ts) so each file reads as one concept.
  */
 import type { ParleyApiClient } from '../api-client.js';
@@ -14,6 +14,7 @@ import { Store } from '../state/store.js';
 import { initialSnapshot, type ConnectionState } from '../state/types.js';
 import { SyncEngine } from '../sync/sync-engine.js';
 import { ThreadLoader } from '../sync/thread-loader.js';
+import { ThreadUnreadSync } from '../sync/thread-unread-sync.js';
 import { ChannelWatcher } from '../transport/channel-watcher.js';
 import { Realtime, websocketUrl } from '../transport/realtime.js';
 import type { Emitter } from '../util/emitter.js';
@@ -92,6 +93,7 @@ export function createParts(api: ParleyApiClient, tokens: TokenManager, options:
           },
         )
       : undefined;
+  const threadUnread = new ThreadUnreadSync({ store, read: api.read, messages: api.messages, onError: (error) => events.emit('error', error) });
   const engine: SyncEngine = new SyncEngine({
     store,
     channels: api.channels,
@@ -102,9 +104,10 @@ export function createParts(api: ParleyApiClient, tokens: TokenManager, options:
     query: options.channelQuery ?? {},
     isWatched: (cid) => realtime?.watching(cid) ?? false,
     afterMissedEvents: (cid) => threads.refresh(cid),
+    threadUnread,
     onError: (error) => events.emit('error', error),
     onEvent: (event) => events.emit('event', event),
   });
-  const threads = new ThreadLoader({ store, messages: api.messages, serial: (task) => engine.serial(task) });
+  const threads = new ThreadLoader({ store, messages: api.messages, serial: (task) => engine.serial(task), unread: threadUnread });
   return { store, outbox, actions, realtime, watcher: realtime && new ChannelWatcher(realtime), engine, threads };
 }

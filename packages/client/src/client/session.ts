@@ -38,7 +38,7 @@ export class ParleySession extends ParleyApiClient {
   readonly outbox: Outbox;
   /** Queued reactions, edits and deletes: `idle()`. */
   readonly actions: ActionQueue;
-  /** Threads: `load(parentId)`, `loadOlder(parentId)`; read them with `selectThread`. */
+  /** Threads: `load(parentId)`, `loadOlder(parentId)`, `markRead(parentId)`; read them with `selectThread`, `selectThreadUnread`. */
   readonly threads: ThreadLoader;
   protected readonly engine: SyncEngine;
   protected readonly realtime: Realtime | undefined;

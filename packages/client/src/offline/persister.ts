@@ -3,13 +3,15 @@
  *
  * Layout under `parley:v1:<user>:` — `channel:<cid>` (state with its last messages, and the
  * position it stands at), `meta` (sync cursor, own user, channel-list cursor), `outbox`, `actions`
- * (queued reactions, edits, deletes), `drafts`. Channels are written before `meta`, so a crash in
+ * (queued reactions, edits, deletes), `drafts`, `thread-unread` (unread replies per thread).
+ * Channels and thread counts are written before `meta`, so a crash in
  * between leaves an older cursor (events replayed, and skipped by position) rather than a newer one
  * (events lost). The outbox and the actions are written at once, before their first attempt.
  */
 import type { ChannelState, User } from '@parley/protocol';
 import type { Position } from '../state/positions.js';
 import type { PendingAction } from '../state/action-types.js';
+import type { ThreadUnreadState } from '../state/thread-unread.js';
 import type { ClientSnapshot, Draft, OutboxItem } from '../state/types.js';
 import type { Storage } from './storage.js';
 
@@ -29,7 +31,7 @@ interface Meta {
  * @example
  * const { channels, outbox, drafts }: PersistedState = await persister.load();
  */
-export type PersistedState = Pick<ClientSnapshot, 'channels' | 'positions' | 'syncCursor' | 'me' | 'outbox' | 'pendingActions' | 'drafts' | 'channelsNext'>;
+export type PersistedState = Pick<ClientSnapshot, 'channels' | 'positions' | 'syncCursor' | 'me' | 'outbox' | 'pendingActions' | 'drafts' | 'channelsNext' | 'threadUnread'>;
 
 /**
  * Debounced, ordered writes of a snapshot to a {@link Storage}.
@@ -46,9 +48,10 @@ export class Persister {
     positions: ClientSnapshot['positions'];
     meta: Meta;
     drafts: ClientSnapshot['drafts'] | undefined;
+    threadUnread: ThreadUnreadState | undefined;
     outbox: readonly OutboxItem[] | undefined;
     actions: readonly PendingAction[] | undefined;
-  } = { channels: {}, positions: {}, meta: { cursor: null, me: null, channelsNext: null }, drafts: undefined, outbox: undefined, actions: undefined };
+  } = { channels: {}, positions: {}, meta: { cursor: null, me: null, channelsNext: null }, drafts: undefined, threadUnread: undefined, outbox: undefined, actions: undefined };
   private timer: ReturnType<typeof setTimeout> | undefined;
   private latest: ClientSnapshot | undefined;
   private chain: Promise<void> = Promise.resolve();
@@ -63,11 +66,12 @@ export class Persister {
 
   /** Reads everything saved for this user. */
   async load(): Promise<PersistedState> {
-    const [meta, outbox, actions, drafts, keys] = await Promise.all([
+    const [meta, outbox, actions, drafts, threadUnread, keys] = await Promise.all([
       this.storage.get<Meta>(`${this.ns}meta`),
       this.storage.get<OutboxItem[]>(`${this.ns}outbox`),
       this.storage.get<PendingAction[]>(`${this.ns}actions`),
       this.storage.get<Record<string, Draft>>(`${this.ns}drafts`),
+      this.storage.get<ThreadUnreadState>(`${this.ns}thread-unread`),
       this.storage.keys(`${this.ns}channel:`),
     ]);
     const channels: Record<string, ChannelState> = {};
@@ -78,8 +82,8 @@ export class Persister {
       if (entry.position) positions[entry.state.channel.cid] = entry.position;
     }
     const saved: Meta = { cursor: meta?.cursor ?? null, me: meta?.me ?? null, channelsNext: meta?.channelsNext ?? null };
-    this.saved = { channels, positions, meta: saved, drafts: drafts ?? {}, outbox: outbox ?? [], actions: actions ?? [] };
-    return { channels, positions, syncCursor: saved.cursor, me: saved.me, channelsNext: saved.channelsNext ?? null, outbox: outbox ?? [], pendingActions: actions ?? [], drafts: drafts ?? {} };
+    this.saved = { channels, positions, meta: saved, drafts: drafts ?? {}, threadUnread: threadUnread ?? {}, outbox: outbox ?? [], actions: actions ?? [] };
+    return { channels, positions, syncCursor: saved.cursor, me: saved.me, channelsNext: saved.channelsNext ?? null, outbox: outbox ?? [], pendingActions: actions ?? [], drafts: drafts ?? {}, threadUnread: threadUnread ?? {} };
   }
 
   /** Saves `snapshot` after the debounce (the outbox and the actions at once). */
@@ -124,10 +128,11 @@ export class Persister {
       }
       for (const cid of Object.keys(saved.channels)) if (!snapshot.channels[cid]) writes.push(this.storage.delete(`${this.ns}channel:${cid}`));
       if (snapshot.drafts !== saved.drafts) writes.push(this.storage.set(`${this.ns}drafts`, snapshot.drafts));
+      if (snapshot.threadUnread !== saved.threadUnread) writes.push(this.storage.set(`${this.ns}thread-unread`, snapshot.threadUnread));
       await Promise.all(writes);
       const meta: Meta = { cursor: snapshot.syncCursor, me: snapshot.me, channelsNext: snapshot.channelsNext };
       if (meta.cursor !== saved.meta.cursor || meta.me !== saved.meta.me || meta.channelsNext !== saved.meta.channelsNext) await this.storage.set<Meta>(`${this.ns}meta`, meta);
-      this.saved = { ...this.saved, channels: snapshot.channels, positions: snapshot.positions, meta, drafts: snapshot.drafts };
+      this.saved = { ...this.saved, channels: snapshot.channels, positions: snapshot.positions, meta, drafts: snapshot.drafts, threadUnread: snapshot.threadUnread };
     });
   }
 
@@ -164,6 +169,7 @@ export function withRestored(state: ClientSnapshot, saved: PersistedState): Clie
     ...saved,
     outbox: [...saved.outbox, ...state.outbox.filter((i) => !saved.outbox.some((o) => o.client_msg_id === i.client_msg_id))],
     pendingActions: [...saved.pendingActions, ...state.pendingActions.filter((a) => !saved.pendingActions.some((o) => o.id === a.id))],
+    threadUnread: saved.threadUnread ?? state.threadUnread,
     hydrated: true,
   };
 }

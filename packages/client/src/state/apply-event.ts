@@ -8,6 +8,7 @@ import { classify, floorOf, type Position } from './positions.js';
 import type { ClientSnapshot, OutboxItem } from './types.js';
 import { applyTyping } from './typing.js';
 import { applyThreadEvent, dropThreads, mergeIntoThreads } from './threads.js';
+import { applyThreadUnreadEvent, dropThreadUnread } from './thread-unread.js';
 import { withConsistentUnread } from './normalize.js';
 
 /**
@@ -33,6 +34,11 @@ export function applyEvent(state: ClientSnapshot, event: WireEvent, now: number,
   if (event.type === 'user.updated' && event.user && state.me && event.user.id === state.me.id) {
     return { ...state, me: { ...state.me, ...(event.user as object) } };
   }
+  if (event.type === 'notification.thread_mark_read') {
+    // Personal (no channel seq): a thread of any channel, even one outside the store.
+    const threadUnread = applyThreadUnreadEvent(state.threadUnread, event, me, () => undefined);
+    return threadUnread === state.threadUnread ? state : { ...state, threadUnread };
+  }
   const cid = event.cid;
   if (!cid) return state;
   if (event.type === 'notification.removed_from_channel') return removeChannel(state, cid);
@@ -55,9 +61,11 @@ export function applyEvent(state: ClientSnapshot, event: WireEvent, now: number,
     return removeChannel(state, cid);
   }
   const threads = applyThreadEvent(state.threads, event, me);
-  if (next === current && position === state.positions[cid] && typing === state.typing && threads === state.threads) return state;
+  // Looked up in the state before the event: the parent of a reply, the previous copy of a deleted one.
+  const threadUnread = applyThreadUnreadEvent(state.threadUnread, event, me, (id) => findMessage(state, id));
+  if (next === current && position === state.positions[cid] && typing === state.typing && threads === state.threads && threadUnread === state.threadUnread) return state;
   return withOutboxConfirmed(
-    { ...state, typing, threads, channels: { ...state.channels, [cid]: next }, positions: position ? { ...state.positions, [cid]: position } : state.positions },
+    { ...state, typing, threads, threadUnread, channels: { ...state.channels, [cid]: next }, positions: position ? { ...state.positions, [cid]: position } : state.positions },
     event.message ? [event.message] : [],
   );
 }
@@ -109,17 +117,18 @@ export function mergeMessages(state: ClientSnapshot, cid: string, messages: Mess
 }
 
 /**
- * Drops a channel (left, removed, deleted) with its position and typing.
+ * Drops a channel (left, removed, deleted) with its position, typing, threads and their unread counts.
  *
  * @example
  * next = removeChannel(snapshot, 'messaging:old');
  */
 export function removeChannel(state: ClientSnapshot, cid: string): ClientSnapshot {
-  if (!state.channels[cid]) return state;
+  const threadUnread = dropThreadUnread(state.threadUnread, cid);
+  if (!state.channels[cid]) return threadUnread === state.threadUnread ? state : { ...state, threadUnread };
   const { [cid]: _c, ...channels } = state.channels;
   const { [cid]: _p, ...positions } = state.positions;
   const { [cid]: _t, ...typing } = state.typing;
-  return { ...state, channels, positions, typing, threads: dropThreads(state.threads, cid) };
+  return { ...state, channels, positions, typing, threadUnread, threads: dropThreads(state.threads, cid) };
 }
 
 /** Outbox items whose message the server has (seen in state or an event) leave the outbox. */

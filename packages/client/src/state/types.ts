@@ -2,6 +2,7 @@
 import type { ChannelState, Message, SendMessageBody, User, UserRef } from '@parley/protocol';
 import type { PendingAction } from './action-types.js';
 import type { Position } from './positions.js';
+import type { ThreadUnreadState } from './thread-unread.js';
 import type { ThreadState } from './threads.js';
 
 /**
@@ -116,6 +117,11 @@ export interface ClientSnapshot {
   pendingActions: readonly PendingAction[];
   /** Threads by parent message id: replies ordered by seq (see `selectThread`). */
   threads: Readonly<Record<string, ThreadState>>;
+  /**
+   * Unread replies per thread you take part in, by parent id (see `selectThreadUnread`,
+   * `selectUnreadThreads`): read from `GET /v1/me/unread` at connect, then kept by events. Persisted.
+   */
+  threadUnread: ThreadUnreadState;
   typing: Readonly<Record<string, Readonly<Record<string, TypingEntry>>>>;
   /** Users seen online (connections counted by join/leave); absent = unknown/offline. */
   presence: Readonly<Record<string, number>>;
@@ -142,6 +148,7 @@ export function initialSnapshot(userId: string | null = null): ClientSnapshot {
     outbox: [],
     pendingActions: [],
     threads: {},
+    threadUnread: {},
     typing: {},
     presence: {},
     drafts: {},

@@ -9,7 +9,9 @@
  *   `GET …/messages?after_seq` before the event is applied (a gap too large reloads the channel);
  * - `notification.added_to_channel` (and a new message in a channel not in the store) loads that
  *   channel, so it shows in the list without a reload; `notification.removed_from_channel`
- *   drops it.
+ *   drops it;
+ * - thread unread counts (`snapshot.threadUnread`) are read from the server after the first
+ *   catch-up and after events may have been missed (a reload, a gap), then follow the events.
  *
  * See docs/sdk.md ("Sync").
  */
@@ -22,6 +24,7 @@ import { applyEvent, mergeMessages, removeChannel, upsertChannelState } from '..
 import { classify } from '../state/positions.js';
 import type { Store } from '../state/store.js';
 import type { ClientSnapshot } from '../state/types.js';
+import type { ThreadUnreadSync } from './thread-unread-sync.js';
 
 /** The gap beyond which a channel is reloaded rather than backfilled message by message. */
 const MAX_BACKFILL = 1_000;
@@ -40,6 +43,8 @@ interface Dependencies {
   isWatched(cid: string): boolean;
   /** Called after events may have been missed (a reload; a backfill of `cid`): refresh open threads. */
   afterMissedEvents?(cid: string | null): Promise<void>;
+  /** Thread unread counts: `reconcile` reads the server's, `prepare` places a reply's thread before it is applied. */
+  threadUnread?: Pick<ThreadUnreadSync, 'reconcile' | 'prepare'>;
   onError(error: unknown): void;
   onEvent?(event: WireEvent): void;
 }
@@ -54,6 +59,10 @@ interface Dependencies {
 export class SyncEngine {
   private queue: Promise<void> = Promise.resolve();
   private catchUpQueued: Promise<void> | undefined;
+  /** The store's thread unread counts may be behind the server's (nothing read yet, events missed). */
+  private threadUnreadStale = true;
+  /** A catch-up is applying `/v1/sync` pages (a reconcile waits for its end). */
+  private catchingUp = false;
 
   constructor(private readonly deps: Dependencies) {}
 
@@ -134,6 +143,17 @@ export class SyncEngine {
   }
 
   private async syncFromCursor(): Promise<void> {
+    this.catchingUp = true;
+    try {
+      await this.syncPages();
+    } finally {
+      this.catchingUp = false;
+    }
+    // After the pages: the server's counts include every event applied so far.
+    await this.reconcileThreadUnread();
+  }
+
+  private async syncPages(): Promise<void> {
     if (!this.deps.store.getSnapshot().syncCursor) {
       await this.reloadNow();
     }
@@ -155,6 +175,7 @@ export class SyncEngine {
 
   private async reloadNow(): Promise<void> {
     const { cursor } = await this.deps.sync.sync({});
+    this.threadUnreadStale = true;
     const query = this.channelQuery();
     // As many channels as the list showed (pages loaded with loadMoreChannels), up to the API's 200.
     const shown = this.deps.store.getSnapshot().channelList.length;
@@ -205,11 +226,23 @@ export class SyncEngine {
       // `notification.message_new` is live-only, so a sync learns of it here.
       if (event.message.parent_id === null || event.message.show_in_channel) return this.fetchChannel(cid);
     }
+    let gap = false;
     if (cid && typeof event.seq === 'number' && store.getSnapshot().channels[cid]) {
       const position = store.getSnapshot().positions[cid];
-      if (classify(position, event.seq) === 'gap') await this.backfill(cid, position!.seq, event.seq);
+      gap = classify(position, event.seq) === 'gap';
+      if (gap) await this.backfill(cid, position!.seq, event.seq);
     }
+    // Counts about to be replaced by the server's (end of this catch-up) need no parent lookups.
+    if (!(this.catchingUp && this.threadUnreadStale)) await this.deps.threadUnread?.prepare(event);
     store.update((s) => applyEvent(s, event, this.deps.now(), this.deps.typingTtlMs));
+    // A live gap: thread-only replies may have been missed (a catch-up reconciles at its end).
+    if (gap && !this.catchingUp) await this.reconcileThreadUnread();
+  }
+
+  /** Reads the server's thread unread counts when the store's may be behind. */
+  private async reconcileThreadUnread(): Promise<void> {
+    if (!this.threadUnreadStale || !this.deps.threadUnread) return;
+    if (await this.deps.threadUnread.reconcile()) this.threadUnreadStale = false;
   }
 
   private async afterMissedEvents(cid: string | null): Promise<void> {
@@ -218,6 +251,7 @@ export class SyncEngine {
 
   /** Reads the messages between `from` (exclusive) and `to` (exclusive), then stands at `to - 1`. */
   private async backfill(cid: string, from: number, to: number): Promise<void> {
+    this.threadUnreadStale = true;
     if (to - from > MAX_BACKFILL) return this.fetchChannel(cid);
     let after = from;
     for (;;) {

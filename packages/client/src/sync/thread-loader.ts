@@ -6,14 +6,18 @@
  */
 import { isParleyError } from '../errors.js';
 import type { MessagesApi } from '../api/messages.js';
+import type { ThreadReadResult } from '../api/types.js';
 import type { Store } from '../state/store.js';
 import { emptyThread, mergeReplies, type ThreadState } from '../state/threads.js';
+import type { ThreadUnreadSync } from './thread-unread-sync.js';
 
 interface Dependencies {
   store: Store;
   messages: Pick<MessagesApi, 'get' | 'replies'>;
   /** Runs a task in the event queue (`SyncEngine.serial`). */
   serial<T>(task: () => Promise<T>): Promise<T>;
+  /** Marks threads read in the store and on the server. */
+  unread: Pick<ThreadUnreadSync, 'markRead'>;
 }
 
 /**
@@ -23,6 +27,7 @@ interface Dependencies {
  * await client.threads.load(parentId);
  * const { parent, replies } = selectThread(client.store.getSnapshot(), parentId);
  * client.send(parent!.cid, { text: 'me too', parent_id: parentId }); // shows in the thread at once
+ * await client.threads.markRead(parentId); // selectThreadUnread(snapshot, parentId) → 0
  */
 export class ThreadLoader {
   constructor(private readonly deps: Dependencies) {}
@@ -44,6 +49,20 @@ export class ThreadLoader {
       });
       return this.deps.store.getSnapshot().threads[parentId]!;
     });
+  }
+
+  /**
+   * Marks a thread read (`POST /v1/messages/{id}/thread/read`): without `seq` its count in the
+   * store goes to 0 at once, then takes the server's answer (pointer and count); your other
+   * devices follow through `notification.thread_mark_read`. If the server refuses, the count comes
+   * back and the promise rejects with the `ParleyError`.
+   *
+   * @example
+   * onThreadOpened = (parentId) => client.threads.markRead(parentId);
+   * selectThreadUnread(client.store.getSnapshot(), parentId); // 0 at once
+   */
+  markRead(parentId: string, seq?: number): Promise<ThreadReadResult> {
+    return this.deps.unread.markRead(parentId, seq);
   }
 
   /**
